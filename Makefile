@@ -1,0 +1,38 @@
+# Two entry points for a fresh Debian machine with Python 3.11: `make demo` and `make test`.
+# Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint unit tools bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# The stock adb client is used by tests against the device simulator (Debian package `adb`).
+tools:
+	@command -v adb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq adb >/dev/null; \
+	  else echo "note: stock adb client missing (sudo apt-get install adb); its tests will skip"; fi; }
+
+demo: $(STAMP)
+	$(BIN)/vssd demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check vssd tests bench
+	$(BIN)/lint-imports
+
+unit: $(STAMP) tools
+	$(BIN)/python -m pytest
+
+test: lint unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/ami_pump.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,3 @@
+from vssd.cli import main
+
+raise SystemExit(main())
