@@ -1,0 +1,487 @@
+"""Call tracking: AMI events in, one outcome per call attempt out.
+
+The one piece of code both the live pump and ``vssd replay`` use. Pure and synchronous: no I/O, no awaits, so an
+AMI handler can feed it straight from ``data_received``.
+
+Correlation (SPEC): legs are routed by Uniqueid. vssd pre-assigns the Originate's ``ChannelId`` and learns the
+other legs from ``DialBegin``'s ``DestUniqueid``, Local channel pairs and, for grouping only, ``Linkedid``.
+Asterisk 11 streams (no Linkedid, ``Event: Dial`` with ``SubEvent``) are grouped by Uniqueid and Dial links.
+
+Sides: the channel that starts a call (a phone's leg, or the channel an Originate reaches) and whatever its Local
+chain dials is side A; what side A dials from outside that chain is side B. A third-party call is "answered" when
+side B shows answer evidence; a vssd attempt names its customer side explicitly (side A: vssd originates towards
+the customer, then connects an operator).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+from vssd.calls.model import SIDE_A, SIDE_B, Attempt, Call, Dial, Leg
+from vssd.calls.outcomes import (
+    DIAL_STATUS_OUTCOME,
+    ORIGINATE_REASON_OUTCOME,
+    Outcome,
+    outcome_from_cause,
+    parse_cause,
+)
+
+Event = Mapping[str, str]
+CallHook = Callable[[Call], None]
+UpdateHook = Callable[[Call, str], None]
+
+STATE_RINGING = "5"
+STATE_UP = "6"
+INVALID_CAUSES = frozenset({1, 3, 28})
+STATUS_RANK = {s: i for i, s in enumerate(("ANSWER", "CANCEL", "NOANSWER", "BUSY", "CONGESTION", "CHANUNAVAIL"))}
+
+
+def _event_time(ev: Event, clock: Callable[[], float]) -> float:
+    ts = ev.get("timestamp")
+    if ts:
+        try:
+            return float(ts)
+        except ValueError:
+            pass
+    return clock()
+
+
+class CallTracker:
+    """Keeps every open call; hands each finished one to ``on_final`` exactly once."""
+
+    def __init__(
+        self,
+        on_final: CallHook | None = None,
+        on_update: UpdateHook | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._on_final = on_final
+        self._on_update = on_update
+        self._clock = clock
+        self._by_uid: dict[str, Call] = {}
+        self._by_action: dict[str, Call] = {}
+        self._local_ones: dict[str, str] = {}  # Local channel base name → uniqueid of its ;1 half
+        self._open: dict[str, Call] = {}
+        self.counts: Counter[str] = Counter()
+        self._handlers: dict[str, Callable[[Event, float], None]] = {
+            "newchannel": self._newchannel,
+            "newstate": self._newstate,
+            "localbridge": self._localbridge,
+            "dialbegin": self._dialbegin,
+            "dialstate": self._dialstate,
+            "dialend": self._dialend,
+            "dial": self._dial_v1,
+            "hangup": self._hangup,
+            "originateresponse": self._originate_response,
+            "bridgeenter": self._bridged,
+            "bridge": self._bridged,
+            "rename": self._rename,
+            "cdr": self._cdr,
+        }
+
+    # ---- public -------------------------------------------------------------------------------------------
+    def expect_originate(self, attempt: Attempt) -> Call:
+        """Register an Originate about to be written, before any of its events can arrive."""
+        call = Call(call_id=attempt.action_id, root=attempt.channel_id, attempt=attempt)
+        call.started_at = self._clock()
+        self._by_action[attempt.action_id] = call
+        self._by_uid[attempt.channel_id] = call
+        if attempt.other_channel_id:
+            self._by_uid[attempt.other_channel_id] = call
+        self._open[call.call_id] = call
+        return call
+
+    def feed(self, ev: Event) -> None:
+        name = ev.get("event", "").lower()
+        handler = self._handlers.get(name)
+        self.counts[name or "<response>"] += 1
+        if handler is not None:
+            handler(ev, _event_time(ev, self._clock))
+
+    def call_for(self, uniqueid: str) -> Call | None:
+        return self._by_uid.get(uniqueid)
+
+    def attempt(self, action_id: str) -> Call | None:
+        return self._by_action.get(action_id)
+
+    def open_calls(self) -> list[Call]:
+        return list(self._open.values())
+
+    def originate_acknowledged(self, action_id: str) -> None:
+        call = self._by_action.get(action_id)
+        if call is not None and call.attempt is not None:
+            call.attempt.queued = True
+
+    def originate_refused(self, action_id: str, message: str) -> None:
+        """The PBX answered the Originate action itself with an error: nothing was dialled."""
+        call = self._by_action.get(action_id)
+        if call is not None and not call.legs:
+            self._finalize(call, self._clock(), Outcome.FAILED, f"originate refused: {message}")
+
+    def originate_unconfirmed(self, action_id: str, note: str) -> None:
+        """The Originate was written but the link died before the PBX acknowledged it."""
+        call = self._by_action.get(action_id)
+        if call is not None and call.attempt is not None and not call.legs:
+            call.note = note
+
+    def resync(self, live: Mapping[str, Event], restarted: bool) -> None:
+        """After a link loss: ``live`` maps Uniqueid → CoreShowChannel event of every channel the PBX has now."""
+        now = self._clock()
+        for call in list(self._open.values()):
+            if restarted:
+                self._end_legs(call, now, live={})
+                self._finalize(call, now, Outcome.LOST, "PBX restarted: the call is gone")
+                continue
+            self._adopt_live(call, live, now)
+            self._end_legs(call, now, live)
+            if call.live_legs == 0:
+                self._close_after_cut(call, now)
+
+    def finish_all(self, note: str) -> None:
+        """Close every open call from what is known (end of a transcript)."""
+        now = self._clock()
+        for call in list(self._open.values()):
+            self._end_legs(call, now, live={})
+            self._finalize(call, now, None, note)
+
+    # ---- event handlers -----------------------------------------------------------------------------------
+    def _newchannel(self, ev: Event, ts: float) -> None:
+        uid = ev.get("uniqueid", "")
+        if not uid or (uid in self._by_uid and uid in self._by_uid[uid].legs):
+            return
+        leg = Leg(
+            uniqueid=uid,
+            channel=ev.get("channel", ""),
+            linkedid=ev.get("linkedid", ""),
+            created_at=ts,
+            caller_num=ev.get("calleridnum", ""),
+            caller_name=ev.get("calleridname", ""),
+            exten=ev.get("exten", ""),
+        )
+        call = self._by_uid.get(uid) or self._call_by_link(leg)
+        if call is None:
+            call = Call(call_id=uid, root=uid, started_at=ts)
+            self._open[call.call_id] = call
+            leg.side = SIDE_A
+        self._attach(call, leg)
+        self._pair_local(call, leg)
+        if call.attempt is not None and uid == call.attempt.channel_id:
+            leg.side = SIDE_A
+            leg.dialed_by = ""
+        self._notify(call, "leg")
+
+    def _call_by_link(self, leg: Leg) -> Call | None:
+        if leg.linkedid and leg.linkedid != leg.uniqueid and leg.linkedid in self._by_uid:
+            return self._by_uid[leg.linkedid]
+        if leg.local_half == 2:
+            one = self._local_ones.get(leg.channel[:-2])
+            if one is not None:
+                return self._by_uid.get(one)
+        return None
+
+    def _pair_local(self, call: Call, leg: Leg) -> None:
+        if leg.local_half == 1:
+            self._local_ones[leg.channel[:-2]] = leg.uniqueid
+        elif leg.local_half == 2:
+            one = self._local_ones.pop(leg.channel[:-2], None)
+            if one is not None and one in call.legs:
+                self._link_partners(call, call.legs[one], leg)
+
+    def _link_partners(self, call: Call, one: Leg, two: Leg) -> None:
+        one.partner, two.partner = two.uniqueid, one.uniqueid
+        side = one.side or two.side
+        if side:
+            self._set_side(call, one, side)
+
+    def _localbridge(self, ev: Event, ts: float) -> None:
+        u1 = ev.get("localoneuniqueid") or ev.get("uniqueid1", "")
+        u2 = ev.get("localtwouniqueid") or ev.get("uniqueid2", "")
+        c1, c2 = self._by_uid.get(u1), self._by_uid.get(u2)
+        if c1 is None or c2 is None:
+            return
+        if c1 is not c2:
+            self._merge(c1, c2)
+        if u1 in c1.legs and u2 in c1.legs:
+            self._link_partners(c1, c1.legs[u1], c1.legs[u2])
+
+    def _dialbegin(self, ev: Event, ts: float) -> None:
+        src_uid = ev.get("uniqueid", "")
+        dst_uid = ev.get("destuniqueid", "")
+        if not dst_uid:
+            return
+        src_call = self._by_uid.get(src_uid) if src_uid else None
+        dst_call = self._by_uid.get(dst_uid)
+        if dst_call is None:
+            dst_call = src_call
+            if dst_call is None:
+                return
+            self._attach(dst_call, Leg(uniqueid=dst_uid, channel=ev.get("destchannel", ""), created_at=ts))
+        if src_call is not None and src_call is not dst_call:
+            self._merge(src_call, dst_call)
+            dst_call = src_call
+        call = dst_call
+        dst = call.legs.get(dst_uid)
+        if dst is None:
+            return
+        src = call.legs.get(src_uid)
+        dst.dialed_by = src_uid
+        self._set_side(call, dst, self._side_of_dialed(src))
+        call.dials.append(Dial(source=src_uid, dest=dst_uid))
+
+    @staticmethod
+    def _side_of_dialed(src: Leg | None) -> str:
+        if src is None:
+            return SIDE_A  # an Originate's own dial reaches the first party
+        if src.side == SIDE_A and src.local_half == 2:
+            return SIDE_A  # still inside side A's Local chain
+        return SIDE_B if src.side else ""
+
+    def _set_side(self, call: Call, leg: Leg, side: str) -> None:
+        if not side:
+            return
+        leg.side = side
+        if leg.partner and leg.partner in call.legs and not call.legs[leg.partner].side:
+            call.legs[leg.partner].side = side
+
+    def _dialstate(self, ev: Event, ts: float) -> None:
+        call = self._by_uid.get(ev.get("destuniqueid", ""))
+        if call is None:
+            return
+        leg = call.legs.get(ev.get("destuniqueid", ""))
+        if leg is not None and leg.side == call.customer_side and ev.get("dialstatus") == "RINGING":
+            self._ringing(call, ts)
+
+    def _dialend(self, ev: Event, ts: float) -> None:
+        dst_uid = ev.get("destuniqueid", "")
+        call = self._by_uid.get(dst_uid)
+        if call is None:
+            return
+        status = ev.get("dialstatus", "")
+        for dial in reversed(call.dials):
+            if dial.dest == dst_uid and not dial.status:
+                dial.status = status
+                break
+        self._dial_result(call, dst_uid, status, ts)
+
+    def _dial_v1(self, ev: Event, ts: float) -> None:
+        sub = ev.get("subevent", "").lower()
+        if sub == "begin":
+            self._dialbegin(ev, ts)
+            return
+        if sub != "end":
+            return
+        src_uid = ev.get("uniqueid", "")
+        call = self._by_uid.get(src_uid)
+        if call is None:
+            return
+        for dial in reversed(call.dials):
+            if dial.source == src_uid and not dial.status:
+                dial.status = ev.get("dialstatus", "")
+                self._dial_result(call, dial.dest, dial.status, ts)
+                return
+
+    def _dial_result(self, call: Call, dst_uid: str, status: str, ts: float) -> None:
+        leg = call.legs.get(dst_uid)
+        if leg is None:
+            return
+        leg.dial_status = status
+        if status == "ANSWER" and leg.side == call.customer_side:
+            self._answered(call, leg, ts, f"DialEnd ANSWER on {leg.channel or leg.uniqueid}")
+
+    def _newstate(self, ev: Event, ts: float) -> None:
+        uid = ev.get("uniqueid", "")
+        call = self._by_uid.get(uid)
+        leg = call.legs.get(uid) if call else None
+        if call is None or leg is None:
+            return
+        state = ev.get("channelstate", "")
+        if leg.side != call.customer_side or leg.dialed_by is None:
+            return
+        if state == STATE_RINGING:
+            self._ringing(call, ts)
+        elif state == STATE_UP and not leg.is_local:
+            self._answered(call, leg, ts, f"Newstate Up on {leg.channel}")
+
+    def _ringing(self, call: Call, ts: float) -> None:
+        if call.ringing_at is None:
+            call.ringing_at = ts
+            self._notify(call, "ringing")
+
+    def _answered(self, call: Call, leg: Leg, ts: float, evidence: str) -> None:
+        leg.answered_at = leg.answered_at or ts
+        if call.answered_at is None:
+            call.answered_at = ts
+            call.answer_evidence = evidence
+            self._notify(call, "answered")
+
+    def _bridged(self, ev: Event, ts: float) -> None:
+        call = self._by_uid.get(ev.get("uniqueid", "") or ev.get("uniqueid1", ""))
+        if call is not None and call.answered_at is not None and call.bridged_at is None:
+            call.bridged_at = ts
+            self._notify(call, "bridged")
+
+    def _rename(self, ev: Event, ts: float) -> None:
+        call = self._by_uid.get(ev.get("uniqueid", ""))
+        leg = call.legs.get(ev.get("uniqueid", "")) if call else None
+        if leg is not None and ev.get("newname"):
+            leg.channel = ev["newname"]
+
+    def _cdr(self, ev: Event, ts: float) -> None:
+        call = self._by_uid.get(ev.get("uniqueid", ""))
+        if call is not None:
+            call.cdr = {k: ev[k] for k in ("disposition", "duration", "billableseconds") if k in ev}
+
+    def _hangup(self, ev: Event, ts: float) -> None:
+        uid = ev.get("uniqueid", "")
+        call = self._by_uid.get(uid)
+        leg = call.legs.get(uid) if call else None
+        if call is None or leg is None or leg.ended_at is not None:
+            return
+        leg.ended_at = ts
+        leg.cause = parse_cause(ev.get("cause"))
+        leg.cause_txt = ev.get("cause-txt", "")
+        self._maybe_finalize(call, ts)
+
+    def _originate_response(self, ev: Event, ts: float) -> None:
+        call = self._by_action.get(ev.get("actionid", ""))
+        if call is None or call.attempt is None:
+            return
+        call.attempt.response = ev.get("response", "")
+        reason = ev.get("reason", "")
+        call.attempt.reason = int(reason) if reason.isdigit() else None
+        self._maybe_finalize(call, ts)
+
+    # ---- bookkeeping ----------------------------------------------------------------------------------------
+    def _attach(self, call: Call, leg: Leg) -> None:
+        call.legs[leg.uniqueid] = leg
+        self._by_uid[leg.uniqueid] = call
+        if call.started_at is None:
+            call.started_at = leg.created_at
+
+    def _merge(self, into: Call, other: Call) -> None:
+        for uid, leg in other.legs.items():
+            into.legs[uid] = leg
+            self._by_uid[uid] = into
+        into.dials.extend(other.dials)
+        if into.attempt is None and other.attempt is not None:
+            into.attempt = other.attempt
+            self._by_action[other.attempt.action_id] = into
+        if other.started_at is not None and (into.started_at is None or other.started_at < into.started_at):
+            into.started_at = other.started_at
+        self._open.pop(other.call_id, None)
+
+    def _maybe_finalize(self, call: Call, ts: float) -> None:
+        if call.live_legs:
+            return
+        if call.attempt is not None and not call.attempt.response and call.answered_at is None:
+            return  # a Hangup can precede the failed OriginateResponse: wait for it
+        self._finalize(call, ts, None, "")
+
+    def _adopt_live(self, call: Call, live: Mapping[str, Event], now: float) -> None:
+        for uid in (call.root, call.attempt.other_channel_id if call.attempt else ""):
+            if uid and uid in live and uid not in call.legs:
+                self._newchannel(live[uid], now)
+        for uid, leg in call.legs.items():
+            row = live.get(uid)
+            if row is not None and row.get("channelstate") == STATE_UP and leg.side == call.customer_side:
+                if leg.dialed_by is not None and not leg.is_local:
+                    self._answered(call, leg, now, f"CoreShowChannel Up on {leg.channel}")
+
+    def _end_legs(self, call: Call, now: float, live: Mapping[str, Event]) -> None:
+        for uid, leg in call.legs.items():
+            if leg.ended_at is None and uid not in live:
+                leg.ended_at = now
+
+    def _close_after_cut(self, call: Call, now: float) -> None:
+        attempt = call.attempt
+        if call.answered_at is not None:
+            self._finalize(call, now, Outcome.ANSWERED, "ended while the AMI link was down")
+        elif attempt is not None and not attempt.queued and not call.legs and not attempt.response:
+            self._finalize(call, now, Outcome.UNKNOWN, call.note or "Originate written, never acknowledged")
+        elif attempt is not None and attempt.response:
+            self._finalize(call, now, None, "")
+        else:
+            self._finalize(call, now, Outcome.LOST, "the PBX no longer knows the call after a link loss")
+
+    def _finalize(self, call: Call, ts: float, outcome: Outcome | None, note: str) -> None:
+        if self._open.pop(call.call_id, None) is None:
+            return
+        ended = [leg.ended_at for leg in call.legs.values() if leg.ended_at is not None]
+        call.ended_at = max(ended) if ended else ts
+        call.outcome = outcome or self._outcome(call)
+        call.cause, call.cause_txt = self._cause(call)
+        call.note = note or call.note
+        for uid in call.legs:
+            self._by_uid.pop(uid, None)
+        if call.attempt is not None:
+            self._by_action.pop(call.attempt.action_id, None)
+            self._by_uid.pop(call.attempt.channel_id, None)
+            self._by_uid.pop(call.attempt.other_channel_id, None)
+        self.counts[f"outcome:{call.outcome}"] += 1
+        self._notify(call, "ended")
+        if self._on_final is not None:
+            self._on_final(call)
+
+    def _notify(self, call: Call, what: str) -> None:
+        if self._on_update is not None:
+            self._on_update(call, what)
+
+    # ---- outcome rules --------------------------------------------------------------------------------------
+    def _outcome(self, call: Call) -> Outcome:
+        if call.answered_at is not None:
+            return Outcome.ANSWERED
+        side = call.customer_side
+        status = self._deciding_dial_status(call, side)
+        outcome = DIAL_STATUS_OUTCOME.get(status)
+        causes = {leg.cause for leg in call.customer_legs() if leg.cause is not None}
+        if causes & INVALID_CAUSES:
+            return Outcome.INVALID_NUMBER
+        if 21 in causes and outcome in (None, Outcome.BUSY, Outcome.FAILED):
+            return Outcome.REJECTED
+        if outcome is not None:
+            return outcome
+        if call.attempt is not None and call.attempt.reason is not None:
+            by_reason = ORIGINATE_REASON_OUTCOME.get(call.attempt.reason)
+            if by_reason is not None and not causes:
+                return by_reason
+        for cause in sorted(causes):
+            return outcome_from_cause(cause) or Outcome.FAILED
+        root = call.legs.get(call.root)
+        return outcome_from_cause(root.cause if root else None) or Outcome.FAILED
+
+    @staticmethod
+    def _deciding_dial_status(call: Call, side: str) -> str:
+        """The status of the dials that crossed into the customer side; else of the last one on that side.
+
+        Parallel dials (ring groups) end with several statuses; like Dial's own DIALSTATUS, a timeout or a
+        cancel outranks a busy member.
+        """
+        crossing: list[str] = []
+        inside = ""
+        for dial in call.dials:
+            dest = call.legs.get(dial.dest)
+            if dest is None or dest.side != side or not dial.status:
+                continue
+            src = call.legs.get(dial.source) if dial.source else None
+            if src is None or src.side != side:
+                crossing.append(dial.status)
+            else:
+                inside = dial.status
+        if crossing:
+            return min(crossing, key=lambda st: STATUS_RANK.get(st, len(STATUS_RANK)))
+        return inside
+
+    @staticmethod
+    def _cause(call: Call) -> tuple[int | None, str]:
+        for leg in call.customer_legs():
+            if leg.cause is not None:
+                return leg.cause, leg.cause_txt
+        root = call.legs.get(call.root)
+        if root is not None and root.cause is not None:
+            return root.cause, root.cause_txt
+        return None, ""
+
+
+__all__ = ["SIDE_A", "SIDE_B", "Attempt", "Call", "CallTracker"]
