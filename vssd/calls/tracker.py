@@ -385,9 +385,9 @@ class CallTracker:
                 self._newchannel(live[uid], now)
         for uid, leg in call.legs.items():
             row = live.get(uid)
-            if row is not None and row.get("channelstate") == STATE_UP and leg.side == call.customer_side:
-                if leg.dialed_by is not None and not leg.is_local:
-                    self._answered(call, leg, now, f"CoreShowChannel Up on {leg.channel}")
+            customer = leg.side == call.customer_side and leg.dialed_by is not None and not leg.is_local
+            if row is not None and customer and row.get("channelstate") == STATE_UP:
+                self._answered(call, leg, now, f"CoreShowChannel Up on {leg.channel}")
 
     def _end_legs(self, call: Call, now: float, live: Mapping[str, Event]) -> None:
         for uid, leg in call.legs.items():
