@@ -1,0 +1,115 @@
+"""The PBX's channel and bridge state: creates and hangs up channels, emitting the matching AMI events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vssd.sim.pbx import channel as evs
+from vssd.sim.pbx.channel import Event, SimChannel
+from vssd.sim.pbx.clock import SimClock
+from vssd.sim.pbx.config import PbxConfig
+from vssd.sim.pbx.ledger import ChannelRecord, Ledger
+
+
+class PbxCore:
+    def __init__(self, config: PbxConfig, clock: SimClock, ledger: Ledger, emit: Callable[[Event], None]) -> None:
+        self.config = config
+        self.clock = clock
+        self.ledger = ledger
+        self.emit = emit
+        self.channels: dict[str, SimChannel] = {}
+        self.bridges: dict[str, list[SimChannel]] = {}
+        self._uid_seq = 0
+        self._chan_seq = 0
+        self._local_seq = 0
+        self._bridge_seq = 0
+        self.startup_at = clock.now()
+        self.reload_at = self.startup_at
+
+    def new_uniqueid(self) -> str:
+        self._uid_seq += 1
+        return f"{self.config.system_name}-{int(self.startup_at)}.{self._uid_seq}"
+
+    def next_channel_suffix(self) -> str:
+        self._chan_seq += 1
+        return f"{self._chan_seq:08x}"
+
+    def next_local_suffix(self) -> str:
+        self._local_seq += 1
+        return f"{self._local_seq:08x}"
+
+    def add_channel(self, name: str, kind: str, *, uniqueid: str = "", linkedid: str = "", **fields) -> SimChannel:
+        uid = uniqueid or self.new_uniqueid()
+        if uid in self.channels:
+            raise ValueError(f"uniqueid {uid} already in use")
+        ch = SimChannel(name=name, uniqueid=uid, linkedid=linkedid or uid, kind=kind,
+                        created_at=self.clock.now(), **fields)
+        self.channels[uid] = ch
+        self.ledger.channels[uid] = ChannelRecord(uid, name, ch.linkedid, ch.created_at, kind)
+        return ch
+
+    def find(self, name_or_id: str) -> SimChannel | None:
+        if name_or_id in self.channels:
+            return self.channels[name_or_id]
+        for ch in self.channels.values():
+            if ch.name.lower() == name_or_id.lower():
+                return ch
+        return None
+
+    def set_state(self, ch: SimChannel, state: int) -> None:
+        ch.state = state
+        if state == 6 and ch.answered_at is None:
+            ch.answered_at = self.clock.now()
+        self.emit(evs.newstate(ch))
+
+    def bridge(self, members: list[SimChannel]) -> str:
+        self._bridge_seq += 1
+        bridge_id = f"{self.config.system_name}-bridge-{int(self.startup_at)}-{self._bridge_seq}"
+        self.bridges[bridge_id] = []
+        self.emit(evs.bridge_event("BridgeCreate", bridge_id, 0))
+        for ch in members:
+            self.enter_bridge(bridge_id, ch)
+        return bridge_id
+
+    def enter_bridge(self, bridge_id: str, ch: SimChannel) -> None:
+        if ch.bridge_id:
+            self.leave_bridge(ch)
+        self.bridges[bridge_id].append(ch)
+        ch.bridge_id = bridge_id
+        self.emit(evs.bridge_event("BridgeEnter", bridge_id, len(self.bridges[bridge_id]), ch))
+
+    def leave_bridge(self, ch: SimChannel) -> None:
+        bridge_id, ch.bridge_id = ch.bridge_id, ""
+        members = self.bridges.get(bridge_id)
+        if members is None:
+            return
+        members.remove(ch)
+        self.emit(evs.bridge_event("BridgeLeave", bridge_id, len(members), ch))
+        if not members:
+            del self.bridges[bridge_id]
+            self.emit(evs.bridge_event("BridgeDestroy", bridge_id, 0))
+
+    def hangup(self, ch: SimChannel, cause: int) -> None:
+        if ch.uniqueid not in self.channels:
+            return
+        if ch.bridge_id:
+            self.leave_bridge(ch)
+        del self.channels[ch.uniqueid]
+        self.emit(evs.hangup(ch, cause))
+        rec = self.ledger.channels.get(ch.uniqueid)
+        if rec is not None:
+            rec.hungup_at, rec.cause = self.clock.now(), cause
+        self.ledger.hangups.append((ch.uniqueid, cause))
+
+    def vanish_all(self) -> list[SimChannel]:
+        """A PBX restart: every channel is gone, no Hangup event is ever sent."""
+        gone = list(self.channels.values())
+        now = self.clock.now()
+        for ch in gone:
+            rec = self.ledger.channels.get(ch.uniqueid)
+            if rec is not None:
+                rec.hungup_at = now
+        self.channels.clear()
+        self.bridges.clear()
+        self.startup_at = self.reload_at = now
+        return gone
