@@ -127,17 +127,38 @@ class CallTracker:
             call.note = note
 
     def resync(self, live: Mapping[str, Event], restarted: bool) -> None:
-        """After a link loss: ``live`` maps Uniqueid → CoreShowChannel event of every channel the PBX has now."""
+        """After a link loss: ``live`` maps Uniqueid → CoreShowChannel event of every channel the PBX has now.
+
+        AMI never replays missed events, so what happened during the cut is read off the PBX's current state.
+        """
         now = self._clock()
+        if not restarted:
+            for uid, row in live.items():
+                if uid not in self._by_uid and row.get("linkedid", "") in self._by_uid:
+                    self._newchannel(row, now)
         for call in list(self._open.values()):
             if restarted:
                 self._end_legs(call, now, live={})
                 self._finalize(call, now, Outcome.LOST, "PBX restarted: the call is gone")
                 continue
             self._adopt_live(call, live, now)
+            if call.attempt is not None and call.attempt.queued and not call.attempt.response:
+                call.attempt.response = "Unobserved"  # its OriginateResponse may have been lost in the cut
             self._end_legs(call, now, live)
             if call.live_legs == 0:
                 self._close_after_cut(call, now)
+
+    def expire_unconfirmed(self, max_age_s: float) -> int:
+        """Attempts the PBX never acknowledged nor showed a channel for: outcome ``unknown``, never redialled."""
+        now = self._clock()
+        stale = [
+            c for c in self._open.values()
+            if c.attempt is not None and not c.attempt.queued and not c.legs and not c.attempt.response
+            and c.started_at is not None and now - c.started_at > max_age_s
+        ]
+        for call in stale:
+            self._finalize(call, now, Outcome.UNKNOWN, call.note or "Originate written, never acknowledged")
+        return len(stale)
 
     def finish_all(self, note: str) -> None:
         """Close every open call from what is known (end of a transcript)."""
@@ -380,10 +401,13 @@ class CallTracker:
         self._finalize(call, ts, None, "")
 
     def _adopt_live(self, call: Call, live: Mapping[str, Event], now: float) -> None:
-        for uid in (call.root, call.attempt.other_channel_id if call.attempt else ""):
+        attempt = call.attempt
+        for uid in (call.root, attempt.other_channel_id if attempt else ""):
             if uid and uid in live and uid not in call.legs:
                 self._newchannel(live[uid], now)
         for uid, leg in call.legs.items():
+            if attempt and not leg.side and attempt.endpoint and leg.channel.startswith(f"PJSIP/{attempt.endpoint}-"):
+                leg.side, leg.dialed_by = attempt.customer_side, attempt.other_channel_id  # its DialBegin was missed
             row = live.get(uid)
             customer = leg.side == call.customer_side and leg.dialed_by is not None and not leg.is_local
             if row is not None and customer and row.get("channelstate") == STATE_UP:

@@ -1,0 +1,126 @@
+"""The call pump: the AMI link feeding the call tracker, Originates with pre-assigned ids, resync on login."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vssd.adapters.ami import (
+    AmiActionFailed,
+    AmiLink,
+    AmiLinkLost,
+    AmiNotReady,
+    AmiSettings,
+    AmiTimeout,
+)
+from vssd.calls.model import Attempt, Call
+from vssd.calls.tracker import CallTracker, UpdateHook
+from vssd.tasks import TaskSet
+
+log = logging.getLogger("vssd.ami.calls")
+
+DIAL_CONTEXT = "vssd-out"
+CONNECT_CONTEXT = "vssd-connect"
+
+
+@dataclass(slots=True)
+class DialRequest:
+    number: str
+    endpoint: str
+    ring_timeout_s: float = 30.0
+    caller_id: str = ""
+    action_id: str = ""
+    context: str = CONNECT_CONTEXT
+    exten: str = "s"
+
+
+class CallPump:
+    """Owns the tracker; every finished call reaches ``on_final`` exactly once."""
+
+    def __init__(
+        self,
+        settings: AmiSettings,
+        on_final: Callable[[Call], None],
+        on_update: UpdateHook | None = None,
+        clock: Callable[[], float] = time.time,
+        unconfirmed_after_s: float | None = None,
+    ) -> None:
+        self.tracker = CallTracker(on_final=on_final, on_update=on_update, clock=clock)
+        self.link = AmiLink(settings, sink=self.tracker.feed, on_ready=self._on_ready)
+        self._tasks = TaskSet("ami-calls")
+        self._unconfirmed_after_s = unconfirmed_after_s or 2 * settings.action_timeout_s
+        self.resyncs = 0
+
+    async def start(self) -> None:
+        await self.link.start()
+        self._tasks.spawn(self._housekeeping(), "expire-unconfirmed")
+
+    async def stop(self) -> None:
+        await self._tasks.cancel_all()
+        await self.link.stop()
+
+    async def _on_ready(self, link: AmiLink, restarted: bool) -> None:
+        rows = await link.send_list({"Action": "CoreShowChannels"})
+        live = {r["uniqueid"]: r for r in rows if r.get("event") == "CoreShowChannel" and r.get("uniqueid")}
+        if self.tracker.open_calls():
+            self.tracker.resync(live, restarted)
+            self.resyncs += 1
+            log.info("resynced %d open call(s) against %d live channel(s)%s",
+                     len(self.tracker.open_calls()), len(live), " after a PBX restart" if restarted else "")
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(min(5.0, self._unconfirmed_after_s / 2))
+            if self.link.is_up:
+                self.tracker.expire_unconfirmed(self._unconfirmed_after_s)
+
+    async def originate(self, req: DialRequest) -> Call:
+        """Dial once. Never re-sent: if the link drops before the PBX acknowledges, resync decides the outcome."""
+        action_id = req.action_id or f"a-{uuid.uuid4().hex[:16]}"
+        attempt = Attempt(
+            action_id=action_id,
+            channel_id=f"{action_id}-1",
+            other_channel_id=f"{action_id}-2",
+            number=req.number,
+            endpoint=req.endpoint,
+        )
+        call = self.tracker.expect_originate(attempt)
+        try:
+            await self.link.send(self._originate_headers(req, attempt))
+        except (AmiTimeout, AmiLinkLost) as err:
+            self.tracker.originate_unconfirmed(action_id, f"written, unacknowledged: {err}")
+        except AmiActionFailed as err:
+            self.tracker.originate_refused(action_id, err.message)
+        except AmiNotReady as err:
+            self.tracker.originate_refused(action_id, f"not sent: {err}")
+        else:
+            self.tracker.originate_acknowledged(action_id)
+        return call
+
+    @staticmethod
+    def _originate_headers(req: DialRequest, attempt: Attempt) -> dict[str, str | list[str]]:
+        headers: dict[str, str | list[str]] = {
+            "Action": "Originate",
+            "ActionID": attempt.action_id,
+            "ChannelId": attempt.channel_id,
+            "OtherChannelId": attempt.other_channel_id,
+            "Channel": f"Local/{req.number}@{DIAL_CONTEXT}",
+            "Context": req.context,
+            "Exten": req.exten,
+            "Priority": "1",
+            "Timeout": str(int(req.ring_timeout_s * 1000)),
+            "Variable": [f"__VSSD_SLOT={req.endpoint}", f"__VSSD_ATTEMPT={attempt.action_id}"],
+            "Async": "true",
+        }
+        if req.caller_id:
+            headers["CallerID"] = req.caller_id
+        return headers
+
+    async def hangup(self, channel: str, cause: int = 16) -> None:
+        with contextlib.suppress(AmiActionFailed):
+            await self.link.send({"Action": "Hangup", "Channel": channel, "Cause": str(cause)})
