@@ -202,5 +202,6 @@ HANDLERS: dict[str, Handler] = {
     "coreshowchannels": listings.core_show_channels,
     "pjsipshowendpoints": listings.pjsip_show_endpoints,
     "pjsipshowendpoint": listings.pjsip_show_endpoint,
+    "pjsipshowregistrationinboundcontactstatuses": listings.pjsip_show_registration_inbound_contact_statuses,
 }
 UNAUTHENTICATED = {"login", "challenge", "logoff"}

@@ -34,6 +34,7 @@ class OriginateParams:
     channel_id: str
     other_channel_id: str
     async_: bool
+    account: str = ""
     variables: dict[str, str] = field(default_factory=dict)
 
 
@@ -112,7 +113,7 @@ class OriginateCall(Interruptible):
         fmt = self.core.clock.fmt
         cid = f'"{self.p.cid_name}" <{self.p.cid_num}>'
         self.core.emit(evs.ev("Cdr", [
-            ("AccountCode", ""), ("Source", self.p.cid_num), ("Destination", self.p.number),
+            ("AccountCode", self.p.account), ("Source", self.p.cid_num), ("Destination", self.p.number),
             ("DestinationContext", self.p.local_context or src.context), ("CallerID", cid),
             ("Channel", src.name), ("DestinationChannel", self.slot.name if self.slot and src is not self.slot else ""),
             ("LastApplication", "Dial" if self.l2 else "AppDial"),
@@ -139,9 +140,9 @@ class OriginateCall(Interruptible):
         p, core = self.p, self.core
         sfx = core.next_local_suffix()
         base = f"Local/{p.number}@{p.local_context}-{sfx}"
-        cid = {"cid_num": p.cid_num or evs.UNKNOWN, "cid_name": p.cid_name or evs.UNKNOWN}
+        cid = {"cid_num": p.cid_num or evs.UNKNOWN, "cid_name": p.cid_name or evs.UNKNOWN, "accountcode": p.account}
         self.l1 = self._new(f"{base};1", "local1", p.channel_id, p.channel_id,
-                            context=p.local_context, exten=p.number, state=0)
+                            context=p.local_context, exten=p.number, state=0, accountcode=p.account)
         self.l2 = self._new(f"{base};2", "local2", p.other_channel_id, p.channel_id,
                             context=p.local_context, exten=p.number, state=4, **cid)
         self.rec.channel = self.l1.name
@@ -157,9 +158,9 @@ class OriginateCall(Interruptible):
         self.slot = self._new(f"PJSIP/{p.endpoint}-{core.next_channel_suffix()}", "slot", "", p.channel_id,
                               context=core.config.endpoint_context(p.endpoint), exten=p.number, state=0,
                               cid_num=p.number, cid_name=evs.UNKNOWN, conn_num=cid["cid_num"],
-                              conn_name=cid["cid_name"])
-        self.l2.conn_num = p.number
+                              conn_name=cid["cid_name"], accountcode=p.account)
         core.emit(evs.dial_begin(self.l2, self.slot, f"{p.number}@{p.endpoint}"))
+        self.l2.conn_num = p.number  # the callee's identity arrives with its first response
         await self._ring_and_settle()
 
     async def _unavailable_local(self) -> None:
@@ -182,7 +183,8 @@ class OriginateCall(Interruptible):
             return
         self.slot = self._new(f"PJSIP/{p.endpoint}-{core.next_channel_suffix()}", "slot", p.channel_id, "",
                               context=core.config.endpoint_context(p.endpoint), exten=p.number or "s", state=0,
-                              cid_num=p.cid_num or evs.UNKNOWN, cid_name=p.cid_name or evs.UNKNOWN)
+                              cid_num=p.cid_num or evs.UNKNOWN, cid_name=p.cid_name or evs.UNKNOWN,
+                              accountcode=p.account)
         self.rec.channel = self.slot.name
         dialstring = f"{p.number}@{p.endpoint}" if p.number else p.endpoint
         core.emit(evs.dial_begin(None, self.slot, dialstring))

@@ -17,6 +17,7 @@ class Endpoint:
     registered: bool = True
     contact_uri: str | None = None
     context: str = "from-slot"
+    user_agent: str = "VSSD-Slot"
 
     @property
     def uri(self) -> str:

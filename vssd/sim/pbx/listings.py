@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from vssd.sim.pbx.channel import SimChannel
@@ -130,6 +131,27 @@ async def pjsip_show_endpoint(sim: PbxSimulator, s: AmiSession, a: Action) -> No
     for item in items:
         s.send(item)
     s.send(_complete(a, "EndpointDetailComplete", len(items)))
+
+
+async def pjsip_show_registration_inbound_contact_statuses(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
+    s.send(_resp(a, "Following are ContactStatusEvents for each Inbound registration"))
+    items = 0
+    for ep in sim.config.endpoints:
+        if sim.endpoint_state(ep.name) == "unregistered":
+            continue
+        host = ep.uri.split("@", 1)[-1].removeprefix("sip:").split(";")[0]
+        reachable = sim.endpoint_state(ep.name) == "registered"
+        s.send(_item(a, "ContactStatusDetail", [
+            ("AOR", ep.name), ("URI", ep.uri), ("UserAgent", ep.user_agent),
+            ("RegExpire", str(int(sim.clock.now()) + 3600)),
+            ("ViaAddress", host), ("CallID", f"{ep.name}-{int(sim.core.startup_at)}@vssd-sim"),
+            ("Status", "Reachable" if reachable else "Unreachable"), ("RoundtripUsec", "1500" if reachable else "N/A"),
+            ("EndpointName", ep.name), ("ID", f"{ep.name};@{hashlib.md5(ep.uri.encode()).hexdigest()[:32]}"),
+            ("AuthenticateQualify", "0"), ("OutboundProxy", ""), ("Path", ""), ("QualifyFrequency", "60"),
+            ("QualifyTimeout", "3.000"),
+        ]))
+        items += 1
+    s.send(_complete(a, "ContactStatusDetailComplete", items))
 
 
 def cli_command(sim: PbxSimulator, cmd: str) -> list[str] | None:

@@ -71,7 +71,7 @@ def _params(sim: PbxSimulator, a: Action) -> OriginateParams | str:
         data=a.get("Data"), cid_num=cid_num, cid_name=cid_name, timeout_s=timeout_s,
         channel_id=a.get("ChannelId") or sim.core.new_uniqueid(),
         other_channel_id=a.get("OtherChannelId") or sim.core.new_uniqueid(),
-        async_=truthy(a.get("Async")), variables=variables)
+        async_=truthy(a.get("Async")), account=a.get("Account"), variables=variables)
 
 
 async def originate(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
