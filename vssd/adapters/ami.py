@@ -202,7 +202,8 @@ class AmiLink:
         self._up = asyncio.Event()
         self.state = LinkState.DOWN
         self.counts: Counter[str] = Counter()
-        self.events_by_type: Counter[str] = Counter()
+        self.events = 0
+        self.events_by_type: dict[str, int] = {}
         self.startup: str | None = None
         self.version = ""
         self.last_rtt_s: float | None = None
@@ -256,11 +257,12 @@ class AmiLink:
     # ---- events --------------------------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
         """Synchronous: count, measure lag, hand to the sink. No awaits, no I/O."""
-        self.counts["events"] += 1
-        self.events_by_type[frame["event"]] += 1
-        ts = frame.get("timestamp")
-        if ts:
-            self._observe_lag(ts)
+        self.events += 1
+        kind = frame["event"]
+        by_type = self.events_by_type
+        by_type[kind] = by_type.get(kind, 0) + 1
+        if "timestamp" in frame:
+            self._observe_lag(frame["timestamp"])
         self._sink(frame)
 
     def _observe_lag(self, ts: str) -> None:
@@ -284,7 +286,8 @@ class AmiLink:
                 log.error("AMI login refused by %s:%s: %s; not retrying", self.settings.host, self.settings.port, err)
                 return
             except (OSError, AmiNotReady, AmiActionFailed, AmiFatal) as err:
-                log.warning("AMI link to %s:%s down: %s", self.settings.host, self.settings.port, err)
+                if self.state is not LinkState.STOPPED:
+                    log.warning("AMI link to %s:%s down: %s", self.settings.host, self.settings.port, err)
             finally:
                 self._drop()
             if self.state is LinkState.STOPPED:

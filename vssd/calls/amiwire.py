@@ -58,6 +58,21 @@ class FrameParser:
         chunk = chunk.strip("\n")
         if not chunk:
             return None
+        lines = chunk.split("\n")
+        try:  # fast path: every line a clean "Key: value", no repeated key, no command output
+            frame = {k.lower(): v for k, v in (ln.split(": ", 1) for ln in lines)}
+        except ValueError:
+            return self._parse_damaged(chunk)
+        if len(frame) != len(lines) or "\r" in chunk or frame.get("response") == "Follows":
+            return self._parse_damaged(chunk)
+        if "event" not in frame and "response" not in frame:
+            self.malformed += 1
+            return None
+        self.frames += 1
+        return frame
+
+    def _parse_damaged(self, chunk: str) -> Frame | None:
+        """The careful path: repeated keys, embedded newlines, stray CRs, bodies."""
         frame: Frame = {}
         last = ""
         body: list[str] = []

@@ -65,6 +65,7 @@ class CallTracker:
         self._local_ones: dict[str, str] = {}  # Local channel base name → uniqueid of its ;1 half
         self._open: dict[str, Call] = {}
         self.counts: Counter[str] = Counter()
+        self._dispatch: dict[str, Callable[[Event, float], None] | None] = {}
         self._handlers: dict[str, Callable[[Event, float], None]] = {
             "newchannel": self._newchannel,
             "newstate": self._newstate,
@@ -94,9 +95,11 @@ class CallTracker:
         return call
 
     def feed(self, ev: Event) -> None:
-        name = ev.get("event", "").lower()
-        handler = self._handlers.get(name)
-        self.counts[name or "<response>"] += 1
+        name = ev.get("event", "")
+        try:
+            handler = self._dispatch[name]
+        except KeyError:  # first sight of this spelling: resolve it case-insensitively once
+            handler = self._dispatch[name] = self._handlers.get(name.lower())
         if handler is not None:
             handler(ev, _event_time(ev, self._clock))
 
