@@ -96,7 +96,7 @@ class AmiSettings:
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     lag_alarm_s: float = 2.0
-    event_mask: str = "on"
+    event_mask: str = "call,system,cdr"  # what vssd uses: channel/dial/bridge, registrations, CDRs
 
 
 @dataclass(slots=True)

@@ -56,6 +56,7 @@ class Attempt:
     response: str = ""  # "", "Success" or "Failure" (OriginateResponse)
     reason: int | None = None
     queued: bool = False  # the PBX acknowledged the action ("Originate successfully queued")
+    sent_at: float = 0.0  # our clock; event times come from the PBX (Timestamp header) when it sends them
 
 
 @dataclass(slots=True)

@@ -86,7 +86,7 @@ class CallTracker:
     def expect_originate(self, attempt: Attempt) -> Call:
         """Register an Originate about to be written, before any of its events can arrive."""
         call = Call(call_id=attempt.action_id, root=attempt.channel_id, attempt=attempt)
-        call.started_at = self._clock()
+        attempt.sent_at = attempt.sent_at or self._clock()
         self._by_action[attempt.action_id] = call
         self._by_uid[attempt.channel_id] = call
         if attempt.other_channel_id:
@@ -157,7 +157,7 @@ class CallTracker:
         stale = [
             c for c in self._open.values()
             if c.attempt is not None and not c.attempt.queued and not c.legs and not c.attempt.response
-            and c.started_at is not None and now - c.started_at > max_age_s
+            and now - c.attempt.sent_at > max_age_s
         ]
         for call in stale:
             self._finalize(call, now, Outcome.UNKNOWN, call.note or "Originate written, never acknowledged")
