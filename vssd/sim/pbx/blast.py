@@ -42,14 +42,14 @@ async def blast_calls(sim: PbxSimulator, n_events: int) -> int:
     text = b"".join(encode(e.wire_headers(sim.config.system_name)) for e in template).decode()
     per_call = len(template)
     calls = max(1, -(-n_events // per_call))
-    prefix = f"{sim.config.system_name}-blast"
+    new_id = sim.core.new_uniqueid
     sent = 0
     for start in range(0, calls, CALLS_PER_BATCH):
         chunk = []
         for i in range(start, min(calls, start + CALLS_PER_BATCH)):
-            uid = f"{prefix}.{sim.core.new_uniqueid().rsplit('.', 1)[1]}"
-            chunk.append(text.replace("@L1@", f"{uid}1").replace("@L2@", f"{uid}2").replace("@S@", f"{uid}3")
-                         .replace("@LS@", f"{i:08x}").replace("@SS@", f"{i:08x}").replace("@B@", f"{uid}b"))
+            l1, l2, slot = new_id(), new_id(), new_id()
+            chunk.append(text.replace("@L1@", l1).replace("@L2@", l2).replace("@S@", slot)
+                         .replace("@LS@", f"{i:08x}").replace("@SS@", f"{i:08x}").replace("@B@", f"blast-{l1}"))
         data = "".join(chunk).encode()
         for s in list(sim.sessions):
             if s.accepts("call"):
