@@ -140,6 +140,8 @@ class AdbSimulator:
             await Connection(self, reader, writer).serve()
         except (ProtocolError, ConnectionError, asyncio.IncompleteReadError) as err:
             log.debug("adb client dropped: %s", err)
+        except asyncio.CancelledError:
+            pass  # stop() cancels handlers; ending normally keeps asyncio's stream callback from logging it
         finally:
             self._conn_tasks.discard(task)
             writer.close()
