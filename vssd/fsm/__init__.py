@@ -1,0 +1,46 @@
+"""The slot state machine and the small types it shares with actors (pure domain: no I/O)."""
+
+from vssd.fsm.clock import LoopClock, ManualClock, sleep
+from vssd.fsm.health import device_problems, unmet_requirements
+from vssd.fsm.listeners import TimeoutListener, TransitionRecorder
+from vssd.fsm.slot import SlotEnv, SlotFacts, SlotMachine, TransitionNotAllowed
+from vssd.fsm.types import (
+    TRANSITION_TOPIC,
+    Clock,
+    DeviceLimits,
+    EventBus,
+    Health,
+    SlotState,
+    SlotType,
+    Timeout,
+    Timeouts,
+    TimerHandle,
+    TransitionRecord,
+    TransitionSink,
+)
+
+__all__ = [
+    "TRANSITION_TOPIC",
+    "Clock",
+    "DeviceLimits",
+    "EventBus",
+    "Health",
+    "LoopClock",
+    "ManualClock",
+    "SlotEnv",
+    "SlotFacts",
+    "SlotMachine",
+    "SlotState",
+    "SlotType",
+    "TimeoutListener",
+    "Timeout",
+    "Timeouts",
+    "TimerHandle",
+    "TransitionNotAllowed",
+    "TransitionRecord",
+    "TransitionRecorder",
+    "TransitionSink",
+    "device_problems",
+    "sleep",
+    "unmet_requirements",
+]
