@@ -130,6 +130,7 @@ class Connection:
         Overflow policy: changes coalesce — a slow client gets the newest list, never a backlog."""
         await self._send(wire.okay())
         gone = asyncio.ensure_future(self.reader.read(1))
+        waiter: asyncio.Future[bool] | None = None
         last: str | None = None
         try:
             while not gone.done():
@@ -142,7 +143,10 @@ class Connection:
                 await asyncio.wait({gone, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
         finally:
-            gone.cancel()
+            helpers = [f for f in (gone, waiter) if f is not None]
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
 
     # ---- device services -----------------------------------------------------------------------------------
 
