@@ -209,3 +209,20 @@ async def test_blast_streams_complete_call_sets(sim):
         assert len(ami.events("BridgeDestroy")) == calls and len(ami.events("DialEnd")) == 2 * calls
     finally:
         await ami.close()
+
+
+async def test_device_state_follows_the_slot_leg_and_secrets_stay_out_of_the_ledger(sim):
+    ami = await RawAmi.open(sim.port)
+    try:
+        sim.script("79007770001", "answered", ring_s=1, talk_s=1)
+        ami.send("Originate", **originate_headers("79007770001", "6001", "cid-dev"))
+        await ami.wait_for(lambda m: m.event == "Cdr")
+        states = [(m["Device"], m["State"]) for m in ami.events("DeviceStateChange")]
+        assert states == [("PJSIP/6001", "RINGING"), ("PJSIP/6001", "INUSE"), ("PJSIP/6001", "NOT_INUSE")]
+        login = next(a for a in sim.ledger.actions if a.name == "Login")
+        assert login.headers["Secret"] == "***"
+        ami.writer.write(b"ActionID: no-action\r\nFoo: bar\r\n\r\n")
+        missing = await ami.wait_for(lambda m: m.get("ActionID") == "no-action")
+        assert (missing["Response"], missing["Message"]) == ("Error", "Missing action in request")
+    finally:
+        await ami.close()

@@ -308,6 +308,7 @@ class InboundCall(Interruptible):
             cid_name=caller, conn_num=evs.UNKNOWN)
         self.ch.call = self
         core.emit(evs.newchannel(self.ch))
+        core.device_changed(self.ch)
 
     async def run(self) -> None:
         core, ch = self.core, self.ch

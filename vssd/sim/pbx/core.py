@@ -23,6 +23,7 @@ class PbxCore:
         self._chan_seq = 0
         self._local_seq = 0
         self._bridge_seq = 0
+        self._device_states: dict[str, str] = {}
         self.startup_at = clock.now()
         self.reload_at = self.startup_at
 
@@ -61,6 +62,19 @@ class PbxCore:
         if state == 6 and ch.answered_at is None:
             ch.answered_at = self.clock.now()
         self.emit(evs.newstate(ch))
+        self.device_changed(ch)
+
+    def device_changed(self, ch: SimChannel) -> None:
+        """DeviceStateChange for the slot's PJSIP device when its channels change what it is doing."""
+        if not ch.name.startswith("PJSIP/"):
+            return
+        device = ch.name.rsplit("-", 1)[0]
+        legs = [c for c in self.channels.values() if c.name.rsplit("-", 1)[0] == device]
+        state = ("INUSE" if any(c.state == 6 for c in legs) else
+                 "RINGING" if any(c.state in (4, 5) for c in legs) else "NOT_INUSE")
+        if self._device_states.get(device, "NOT_INUSE") != state:
+            self._device_states[device] = state
+            self.emit(evs.ev("DeviceStateChange", [("Device", device), ("State", state)]))
 
     def bridge(self, members: list[SimChannel]) -> str:
         self._bridge_seq += 1
@@ -96,6 +110,7 @@ class PbxCore:
             self.leave_bridge(ch)
         del self.channels[ch.uniqueid]
         self.emit(evs.hangup(ch, cause))
+        self.device_changed(ch)
         rec = self.ledger.channels.get(ch.uniqueid)
         if rec is not None:
             rec.hungup_at, rec.cause = self.clock.now(), cause
@@ -111,5 +126,6 @@ class PbxCore:
                 rec.hungup_at = now
         self.channels.clear()
         self.bridges.clear()
+        self._device_states.clear()
         self.startup_at = self.reload_at = now
         return gone

@@ -91,9 +91,13 @@ class PbxSimulator:
 
     async def handle_action(self, session: AmiSession, action: Action) -> None:
         name = action.name.lower()
-        self.ledger.actions.append(ActionRecord(session.client_id, action.name, action.action_id,
-                                                action.as_dict(), self.clock.now(), ignored=self.silent))
+        headers = {k: ("***" if k.lower() in ("secret", "key") else v) for k, v in action.as_dict().items()}
+        self.ledger.actions.append(ActionRecord(session.client_id, action.name, action.action_id, headers,
+                                                self.clock.now(), ignored=self.silent))
         if self.silent:
+            return
+        if not name:
+            session.send(resp(action, "Error", "Missing action in request"))
             return
         if not session.authenticated and name not in UNAUTHENTICATED:
             session.send(resp(action, "Error", "Permission denied"))
