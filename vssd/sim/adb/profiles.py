@@ -53,10 +53,10 @@ def _sdk_of(stem: str) -> int:
 
 @cache
 def load_profile(name: str) -> Profile:
-    """Load a profile by file stem (`pixel-8_android14_sdk34`) or by its device part (`pixel-8`)."""
+    """Load a profile by file stem (`pixel-8_android14_sdk34`) or a unique prefix of it (`pixel-8`, `galaxy-s8`)."""
     path = PROFILE_DIR / f"{name}.txt"
     if not path.is_file():
-        matches = [p for p in PROFILE_DIR.glob(f"{name}_android*.txt")]
+        matches = sorted(PROFILE_DIR.glob(f"{name}*.txt"))
         if len(matches) != 1:
             raise KeyError(f"unknown phone profile {name!r}; known: {', '.join(profile_names())}")
         path = matches[0]
