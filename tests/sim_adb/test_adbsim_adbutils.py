@@ -151,3 +151,17 @@ async def test_host_kill_stops_the_simulator(sim, pool):
     await asyncio.wait_for(sim.wait_stopped(), 5)
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", sim.port)
+
+
+async def test_wait_for_device_after_reboot_and_disconnect(sim, pool):
+    c = client(sim)
+    serial = serial_of(sim, "pixel-8")
+    sim.begin_reboot(serial)
+    assert sim.phones[serial].state == "offline"
+    await blocking(pool, lambda: c.wait_for(serial, state="device", timeout=10))
+    assert sim.phones[serial].state == "device"
+    waiting = blocking(pool, lambda: c.wait_for(serial, state="disconnect", timeout=10))
+    await asyncio.sleep(0.05)
+    sim.unplug(serial)
+    await waiting
+    assert sum(e.command.endswith(":wait-for-any-device") for e in sim.ledger) == 1

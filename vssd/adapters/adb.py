@@ -310,7 +310,7 @@ def _health(base: DeviceHealth, props_text: str, battery_text: str, radio_text: 
         serial=base.serial, state=base.state, usb_path=base.usb_path, hub=base.hub,
         model=props.get("ro.product.model") or base.model,
         sim_state=state,
-        in_service=bool(radio.in_service) and state == "READY" if radio.in_service is not None else None,
+        in_service=bool(radio.in_service) and state in ("READY", None) if radio.in_service is not None else None,
         signal_dbm=radio.signal_dbm, signal_level=radio.signal_level,
         battery_level=battery.level, battery_temp_c=battery.temperature_c,
         iccid=sim.get("icc_id"), imsi=sim.get("imsi"),

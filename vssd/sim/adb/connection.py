@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import struct
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,10 @@ UNAUTHORIZED = (
 )
 SIM_IDENTITY = "vssd-adb-simulator"  # answered to `host:vssd-sim`; a real adb server says "unknown host service"
 _DEVICE_QUERIES = ("features", "get-state", "get-serialno", "get-devpath")
+_WAIT_FOR = re.compile(
+    r"^(?:host|host-serial:(?P<serial>.+)):wait-for-(?:any|usb|local)-"
+    r"(?P<state>device|recovery|rescue|sideload|bootloader|disconnect)$"
+)
 
 
 class TransportError(Exception):
@@ -63,7 +68,11 @@ class Connection:
         """Answer a host request; returns the phone when the connection switched to its transport."""
         serial, query = _split_host_request(request)
         self.sim.record(_target_serial(request, serial), "host", request)
+        wait = _WAIT_FOR.match(request)
         try:
+            if wait is not None:
+                await self._wait_for(wait["serial"], wait["state"])
+                return None
             if query is not None:
                 return await self._device_query(serial, query)
             return await self._plain_host_service(request)
@@ -130,23 +139,32 @@ class Connection:
         Overflow policy: changes coalesce — a slow client gets the newest list, never a backlog."""
         await self._send(wire.okay())
         gone = asyncio.ensure_future(self.reader.read(1))
-        waiter: asyncio.Future[bool] | None = None
         last: str | None = None
         try:
-            while not gone.done():
+            while True:
                 changed = self.sim.changed_event()
                 text = self.sim.device_list(long=long)
                 if text != last:
                     await self._send(wire.block(text))
                     last = text
-                waiter = asyncio.ensure_future(changed.wait())
-                await asyncio.wait({gone, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
+                if not await _change_or_hangup(changed, gone):
+                    return
         finally:
-            helpers = [f for f in (gone, waiter) if f is not None]
-            for helper in helpers:
-                helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            gone.cancel()
+            await asyncio.gather(gone, return_exceptions=True)
+
+    async def _wait_for(self, serial: str | None, state: str) -> None:
+        """`wait-for-TRANSPORT-STATE`: OKAY now, a second OKAY once the condition holds (adb's wait_for_state)."""
+        await self._send(wire.okay())
+        gone = asyncio.ensure_future(self.reader.read(1))
+        try:
+            while not self.sim.wait_satisfied(serial, state):
+                if not await _change_or_hangup(self.sim.changed_event(), gone):
+                    return
+            await self._send(wire.okay())
+        finally:
+            gone.cancel()
+            await asyncio.gather(gone, return_exceptions=True)
 
     # ---- device services -----------------------------------------------------------------------------------
 
@@ -183,6 +201,17 @@ class Connection:
         await self._send(data)
         if result.reboot:
             self.sim.begin_reboot(phone.serial)
+
+
+async def _change_or_hangup(changed: asyncio.Event, gone: asyncio.Future[bytes]) -> bool:
+    """Wait for the next device change (True) or for the client to hang up (False)."""
+    waiter = asyncio.ensure_future(changed.wait())
+    try:
+        await asyncio.wait({gone, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
+    return not gone.done()
 
 
 def _split_host_request(request: str) -> tuple[str | None, str | None]:

@@ -190,6 +190,14 @@ class AdbSimulator:
             raise TransportError("device offline")
         return phone
 
+    def wait_satisfied(self, serial: str | None, state: str) -> bool:
+        """For wait-for-STATE: is some (or the named) phone in `state`? `disconnect`: is it (are all) gone?
+        Simulated phones never enter recovery/bootloader/sideload, so those waits last until the client leaves."""
+        plugged = [p for p in self.phones.values() if p.plugged and serial in (None, p.serial)]
+        if state == "disconnect":
+            return not plugged
+        return any(p.state == state for p in plugged)
+
     # ---- fault controls ------------------------------------------------------------------------------------
 
     def _phone(self, serial: str) -> Phone:
