@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from vssd import notify
-from vssd.notify import Notifier
+from vssd.fsm import ManualClock
+from vssd.notify import Notifier, keep_alive
 
 
 @pytest.fixture
@@ -65,3 +67,36 @@ def test_watchdog_interval() -> None:
     assert Notifier({"WATCHDOG_USEC": "0"}).watchdog_interval_s() is None
     assert Notifier({"WATCHDOG_USEC": "soon"}).watchdog_interval_s() is None
     assert Notifier({}).watchdog_interval_s() is None
+
+
+async def test_keep_alive_pings_at_half_the_period_while_healthy(listener) -> None:
+    sock, path = listener
+    sock.setblocking(False)
+    clock, state = ManualClock(), {"healthy": True}
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "30000000"})
+    task = asyncio.get_running_loop().create_task(keep_alive(notifier, clock, lambda: state["healthy"]))
+    try:
+        pings = []
+        for step in range(4):
+            await asyncio.sleep(0)
+            pings.append(_drain(sock))
+            state["healthy"] = step < 1
+            clock.advance(15)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert pings == [1, 1, 0, 0]
+
+
+async def test_keep_alive_without_watchdog_returns() -> None:
+    await asyncio.wait_for(keep_alive(Notifier({}), ManualClock()), 1)
+
+
+def _drain(sock: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            assert sock.recv(4096) == b"WATCHDOG=1"
+        except BlockingIOError:
+            return count
+        count += 1

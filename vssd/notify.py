@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+from vssd.fsm.clock import LoopClock, sleep
+from vssd.fsm.types import Clock
 
 log = logging.getLogger("vssd.notify")
 
-__all__ = ["Notifier", "ready", "status", "stopping", "watchdog", "watchdog_interval_s"]
+__all__ = ["Notifier", "keep_alive", "ready", "status", "stopping", "watchdog", "watchdog_interval_s"]
 
 
 class Notifier:
@@ -92,3 +95,24 @@ def status(text: str) -> bool:
 
 def watchdog_interval_s() -> float | None:
     return Notifier().watchdog_interval_s()
+
+
+async def keep_alive(
+    notifier: Notifier | None = None, clock: Clock | None = None, healthy: Callable[[], bool] | None = None
+) -> None:
+    """Ping the watchdog at half its period for as long as it runs (spawn it through `TaskSet`).
+
+    Returns at once when systemd set no watchdog. A ping is skipped while `healthy()` is false, so a daemon
+    that is alive but stuck (e.g. its AMI pump wedged) gets restarted by systemd.
+    """
+    notifier = notifier if notifier is not None else Notifier()
+    interval_s = notifier.watchdog_interval_s()
+    if interval_s is None:
+        return
+    clock = clock if clock is not None else LoopClock()
+    while True:
+        if healthy is None or healthy():
+            notifier.watchdog()
+        else:
+            log.warning("watchdog ping withheld: daemon reports itself unhealthy")
+        await sleep(clock, interval_s / 2)
