@@ -96,10 +96,16 @@ async def test_concurrent_migrate_is_serialised(db):
         # Hold the lock so all four starters queue up on it, then let them race.
         await blocker.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         runs = [asyncio.ensure_future(apply_migrations(c, migrations)) for c in conns]
-        while await blocker.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        ) < len(conns):
+        for _ in range(2000):
+            queued = await blocker.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1",
+                LOCK_KEY & 0xFFFFFFFF,
+            )
+            if queued == len(conns):
+                break
             await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the starters never queued on the migration lock")
         await blocker.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
         results = await asyncio.gather(*runs)
     finally:

@@ -116,6 +116,7 @@ class Store:
         batch_writer = BatchWriter(
             connect_writer, Path(spill_dir), tasks, batch_rows=cfg.batch_rows,
             flush_interval_ms=cfg.flush_interval_ms, buffer_rows=cfg.buffer_rows,
+            spill_queue_rows=cfg.spill_queue_rows,
             retry_initial_s=cfg.retry_initial_s, retry_max_s=cfg.retry_max_s, close_timeout_s=cfg.close_timeout_s,
         )
         try:
@@ -174,16 +175,22 @@ class Store:
     # ---- queries ---------------------------------------------------------------------------------
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        try:
-            return await self.pool.fetch(sql, *args)
-        except Exception as err:
-            raise translate(err, "query") from err
+        return await self._run("fetch", sql, *args)
 
     async def _fetchval(self, sql: str, *args: Any) -> Any:
-        try:
-            return await self.pool.fetchval(sql, *args)
-        except Exception as err:
-            raise translate(err, "query") from err
+        return await self._run("fetchval", sql, *args)
+
+    async def _run(self, method: str, sql: str, *args: Any) -> Any:
+        """One query; retried once on a transient error, because after a server restart the pool
+        hands out a dead connection first (every helper's SQL is idempotent)."""
+        for attempt in (1, 2):
+            try:
+                return await getattr(self.pool, method)(sql, *args)
+            except Exception as err:
+                error = translate(err, "query")
+                if attempt == 2 or not isinstance(error, StoreNotReady):
+                    raise error from err
+        raise AssertionError("unreachable")
 
     async def ping(self) -> bool:
         try:

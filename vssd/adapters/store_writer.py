@@ -10,8 +10,8 @@ Overflow policy — nothing is dropped silently and producers are never blocked:
   queued for the spill file, which the flusher appends to disk in a worker thread. Once PostgreSQL takes
   writes again the memory rows go first, then the spill files in order; spill mode ends when all are in.
   Blocking producers instead would stall the AMI event pump and with it every live call on the farm;
-- only if the disk itself cannot keep up (more than `buffer_rows` rows waiting for the spill file) is a
-  row dropped, counted in `stats.dropped_rows` and logged with its content.
+- only if the disk itself cannot keep up (more than `spill_queue_rows` rows waiting for the spill file) is
+  a row dropped, counted in `stats.dropped_rows` and logged with its content.
 Rows PostgreSQL refuses as invalid (StoreFatal) are moved to a `rejected-*.jsonl` file and counted.
 While PostgreSQL is unreachable `ready` is False and the flusher retries with capped exponential backoff.
 `close()` writes everything it can within `close_timeout_s` and spills the rest to disk for the next start.
@@ -119,6 +119,7 @@ class BatchWriter:
         batch_rows: int = 500,
         flush_interval_ms: int = 200,
         buffer_rows: int = 50_000,
+        spill_queue_rows: int = 100_000,
         retry_initial_s: float = 0.1,
         retry_max_s: float = 5.0,
         close_timeout_s: float = 10.0,
@@ -129,6 +130,7 @@ class BatchWriter:
         self.batch_rows = batch_rows
         self.flush_interval_s = flush_interval_ms / 1000
         self.buffer_rows = buffer_rows
+        self.spill_queue_rows = spill_queue_rows
         self.retry_initial_s = retry_initial_s
         self.retry_max_s = retry_max_s
         self.close_timeout_s = close_timeout_s
@@ -227,7 +229,7 @@ class BatchWriter:
         if not self._spill_mode:
             log.warning("store writer buffer full (%d rows): spilling to %s", self.buffer_rows, self.spill_dir)
             self._spill_mode = True
-        if len(self._spill_pending) >= self.buffer_rows:
+        if len(self._spill_pending) >= self.spill_queue_rows:
             self.stats.dropped_rows += 1
             log.error("store writer DROPPED a row, disk cannot keep up: %s %s", spec.name, to_json_row(row))
             return
@@ -385,7 +387,12 @@ class BatchWriter:
             try:
                 self._conn = await self._connect()
             except Exception as err:
-                raise translate(err, "connecting the store writer") from err
+                # Anything but refused credentials is an outage here (e.g. 55000 "database is not
+                # currently accepting connections"), never a reason to reject rows.
+                error = translate(err, "connecting the store writer")
+                if not isinstance(error, StoreAuthFailed):
+                    error = StoreNotReady(str(error))
+                raise error from err
         return self._conn
 
     async def _drop_connection(self) -> None:

@@ -79,6 +79,7 @@ class WriterConfig(_Section):
     batch_rows: int = Field(default=500, ge=1)
     flush_interval_ms: int = Field(default=200, ge=1)
     buffer_rows: int = Field(default=50_000, ge=1)
+    spill_queue_rows: int = Field(default=100_000, ge=1)
     retry_initial_s: float = Field(default=0.1, gt=0)
     retry_max_s: float = Field(default=5.0, gt=0)
     close_timeout_s: float = Field(default=10.0, gt=0)
