@@ -55,14 +55,23 @@ async def admin() -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-async def db(admin: asyncpg.Connection) -> AsyncIterator[str]:
-    """DSN of a fresh, empty database."""
+async def db() -> AsyncIterator[str]:
+    """DSN of a fresh, empty database (short admin connections: they must survive a server restart)."""
+    require_service("postgresql", 5432)
     name = f"vssd_t_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f"CREATE DATABASE {name}")
+    conn = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
     try:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn = await asyncpg.connect(ADMIN_DSN)
+        try:
+            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await conn.close()
 
 
 @pytest.fixture
