@@ -216,3 +216,16 @@ async def test_slot_helpers(store):
     assert await store.delete_slot(sid) and await store.get_slot(sid) is None
     with pytest.raises(ValueError):
         await store.upsert_slot(internal_sip_number="7002", type="MF", colour="red")
+
+
+async def test_large_backlog_is_written_in_bounded_transactions(store, monkeypatch):
+    from vssd.adapters import store_writer
+
+    monkeypatch.setattr(store_writer, "MAX_TRANSACTION_ROWS", 100)
+    store.writer.batch_rows = 10_000  # let the backlog build up: one flush takes all 450 rows
+    for n in range(450):
+        store.writer.submit_transition(transition(8, n))
+    await store.writer.flush()
+    assert store.writer.stats.batches == 5
+    causes = [t["cause"] for t in await store.list_transitions(8, limit=1000)]
+    assert causes == [f"seq={n}" for n in range(450)]

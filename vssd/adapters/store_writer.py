@@ -38,6 +38,9 @@ from vssd.tasks import TaskSet
 log = logging.getLogger("vssd.store.writer")
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
+# After an outage the backlog can be large; it is written in transactions of at most this many rows so
+# one COPY never holds the event loop for long.
+MAX_TRANSACTION_ROWS = 10_000
 
 
 class TransitionLike(Protocol):
@@ -97,11 +100,18 @@ class _Batch:
                 self.add(spec, row)
 
     def split(self) -> tuple[_Batch, _Batch]:
-        flat = [(spec, row) for spec in TABLES.values() for row in self.iter(spec)]
-        halves = (_Batch(), _Batch())
-        for i, (spec, row) in enumerate(flat):
-            halves[0 if i < len(flat) // 2 else 1].add(spec, row)
-        return halves
+        parts = self.chunks(max(1, (self.size + 1) // 2))
+        return parts[0], parts[1] if len(parts) > 1 else _Batch()
+
+    def chunks(self, max_rows: int) -> list[_Batch]:
+        """The rows in batches of at most max_rows, order kept."""
+        out = [_Batch()]
+        for spec in TABLES.values():
+            for row in self.iter(spec):
+                if out[-1].size >= max_rows:
+                    out.append(_Batch())
+                out[-1].add(spec, row)
+        return out
 
     def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
         for spec in TABLES.values():
@@ -175,14 +185,14 @@ class BatchWriter:
         self._wake.set()
         try:
             await asyncio.wait_for(self._wait_drained(), self.close_timeout_s)
-        except TimeoutError:
-            log.error("store writer: database unavailable at close; spilling %d rows", self.backlog)
+        except (TimeoutError, StoreNotReady):
+            log.error("store writer: cannot write at close; spilling %d rows to %s", self.backlog, self.spill_dir)
         await self._stop_task()
         if self._memory.size or self._spill_pending:
             await asyncio.to_thread(self._spill_all_sync)
         await self._drop_connection()
         self._closed = True
-        self._set_ready(False)
+        self._ready = False
 
     async def flush(self, timeout_s: float | None = None) -> None:
         """Write everything submitted so far now (not waiting for the interval); StoreNotReady on timeout."""
@@ -273,6 +283,18 @@ class BatchWriter:
     # ---- the flusher -----------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            self._ready = False
+            log.critical("store writer died; %d rows wait in memory and will be spilled at close", self.backlog)
+            raise
+        finally:
+            self._signal_progress()  # waiters in flush()/close() see the task is done
+
+    async def _loop(self) -> None:
         delay = self.retry_initial_s
         while True:
             await self._wait_for_work()
@@ -323,14 +345,21 @@ class BatchWriter:
             await self._replay()
 
     async def _flush_memory(self) -> None:
-        batch, self._memory = self._memory, _Batch()
-        self._inflight = batch.size
+        taken, self._memory = self._memory, _Batch()
+        chunks = taken.chunks(MAX_TRANSACTION_ROWS)
+        self._inflight = taken.size
         try:
-            await self._write_or_split(batch)
-        except BaseException:
-            batch.absorb(self._memory)
-            self._memory = batch
-            raise
+            for done, chunk in enumerate(chunks):
+                try:
+                    await self._write_or_split(chunk)
+                except BaseException:
+                    rest = _Batch()
+                    for unwritten in chunks[done:]:
+                        rest.absorb(unwritten)
+                    rest.absorb(self._memory)
+                    self._memory = rest
+                    raise
+                self._inflight -= chunk.size
         finally:
             self._inflight = 0
 
