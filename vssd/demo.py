@@ -1,8 +1,9 @@
-"""`vssd demo`: a simulated hub with calls flowing, on loopback only.
+"""`vssd demo`: a whole simulated hub on loopback — simulators, embedded store, 24 enrolled slots, calls flowing.
 
-Starts the PBX simulator (AMI on 15038) and the device simulator (adb on 15037) as child processes — separate
-network peers, as Asterisk and the adb server are — checks the AMI peer really is the simulator, then dials
-through the 24 simulated slots (8 AUTO 6xxx, 8 MF 7xxx, 8 LS 8xxx) and prints one JSON line per finished call.
+The PBX simulator (AMI on 15038) and the device simulator (adb on 15037) run as child processes: separate
+network peers, as Asterisk and the adb server are, which outlive a killed daemon. The daemon checks that the AMI
+peer really is the simulator before dialling anything. `VSSD_DATABASE_URL` swaps the embedded PostgreSQL for a
+real one; `VSSD_STATE_DIR` moves the state directory.
 """
 
 from __future__ import annotations
@@ -10,25 +11,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
 
-from vssd.adapters.ami import AmiSettings
-from vssd.adapters.ami_calls import CallPump, DialRequest
-from vssd.calls.model import Call
+from vssd.adapters.adb import AdbAdapter, AdbError
+from vssd.app import Daemon, SlotPlan
+from vssd.config.loader import load_config
+from vssd.log import configure_logging
 
 AMI_PORT, AMI_CONTROL_PORT, ADB_PORT, ADB_CONTROL_PORT = 15038, 15039, 15037, 15036
-ENDPOINTS = [f"{base + i}" for base in (6001, 7001, 8001) for i in range(8)]
 SIM_SECRET = "vssd-sim-secret"
+TYPES = (("AUTO", 6001), ("MF", 7001), ("LS", 8001))
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ, VSSD_SIM_AMI_SECRET=os.environ.get("VSSD_SIM_AMI_SECRET", SIM_SECRET))
-    return subprocess.Popen([sys.executable, "-m", "vssd", *args], env=env)
+    return subprocess.Popen([sys.executable, "-m", "vssd", *args], env=env, stdout=subprocess.DEVNULL)
 
 
 def start_simulators(time_scale: float) -> list[subprocess.Popen[bytes]]:
@@ -36,48 +37,78 @@ def start_simulators(time_scale: float) -> list[subprocess.Popen[bytes]]:
         _spawn(["sim", "pbx", "--host", "127.0.0.1", "--port", str(AMI_PORT), "--control-port", str(AMI_CONTROL_PORT),
                 "--time-scale", str(time_scale), "--endpoints", "6001-6008,7001-7008,8001-8008"]),
         _spawn(["sim", "adb", "--host", "127.0.0.1", "--port", str(ADB_PORT), "--control-port", str(ADB_CONTROL_PORT),
-                "--phones", "8"]),
+                "--phones", "8", "--time-scale", str(time_scale)]),
     ]
 
 
-def _print_call(call: Call) -> None:
-    if call.attempt is not None:
-        print(json.dumps(call.as_dict(), ensure_ascii=False), flush=True)
+async def _phones() -> list[tuple[str, str]]:
+    """(serial, model) of the simulated phones, once the device simulator answers (and is the simulator)."""
+    adb = AdbAdapter(port=ADB_PORT, timeout_s=2.0)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(AdbError, OSError):
+                if not await adb.is_simulator():
+                    raise SystemExit(f"vssd demo: the adb server on {ADB_PORT} is not the simulator")
+                devices = await adb.devices()
+                if len(devices) >= 8:
+                    return sorted((d.serial, d.model or "") for d in devices)
+            await asyncio.sleep(0.1)
+        raise SystemExit("vssd demo: the device simulator did not come up")
+    finally:
+        await adb.close()
 
 
-async def dial_forever(pump: CallPump, concurrency: int, stop: asyncio.Event) -> None:
-    """Keep up to ``concurrency`` calls in flight, each on a slot with no live call."""
-    rng = random.Random()
-    while not stop.is_set():
-        busy = {c.attempt.endpoint for c in pump.tracker.open_calls() if c.attempt}
-        free = [ep for ep in ENDPOINTS if ep not in busy]
-        if pump.link.is_up and free and len(busy) < concurrency:
-            number = f"7{rng.randint(900_000_0000, 999_999_9999)}"
-            await pump.originate(DialRequest(number=number, endpoint=rng.choice(free), ring_timeout_s=30))
-            continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.2)
+def slot_plan(phones: list[tuple[str, str]]) -> list[SlotPlan]:
+    plan = []
+    for slot_type, first in TYPES:
+        for i in range(8):
+            serial, model = phones[i] if slot_type == "MF" and i < len(phones) else (None, "")
+            plan.append(SlotPlan(str(first + i), slot_type, serial, model, enroll_trunk=f"demo-{slot_type.lower()}"))
+    return plan
 
 
-async def run(concurrency: int) -> int:
-    settings = AmiSettings(port=AMI_PORT, username="vssd", secret=os.environ.get("VSSD_SIM_AMI_SECRET", SIM_SECRET))
-    pump = CallPump(settings, on_final=_print_call)
+def calls_flowing(concurrency: int):
+    """The demo's background dialer: keep up to `concurrency` calls in flight on READY slots."""
+
+    async def job(daemon: Daemon) -> None:
+        rng = random.Random()
+        while True:
+            farm = daemon.farm
+            busy = sum(1 for c in farm.cores.values() if c.call is not None) if farm else concurrency
+            ready = [c.spec.slot_id for c in farm.cores.values() if c.state.value == "READY"] if farm else []
+            if ready and busy < concurrency:
+                number = f"7{rng.randint(9_000_000_000, 9_999_999_999)}"
+                with contextlib.suppress(Exception):
+                    await farm.command(rng.choice(ready), "dial", number=number)
+                continue
+            await asyncio.sleep(0.1)
+
+    return job
+
+
+async def run(concurrency: int, env: dict[str, str]) -> int:
+    env.setdefault("VSSD_AMI__PORT", str(AMI_PORT))
+    env.setdefault("VSSD_ADB__PORT", str(ADB_PORT))
+    env.setdefault("VSSD_SLOTS__WRAPUP_S", "1")
+    config = load_config(env.get("VSSD_CONFIG"), env)
+    daemon = Daemon(config, slot_plan=slot_plan(await _phones()), ami_secret=env.get("VSSD_SIM_AMI_SECRET", SIM_SECRET),
+                    intake_jobs=[("demo-dialer", calls_flowing(concurrency))])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await pump.start()
     try:
-        await pump.link.wait_up(15)
-        if "vssd-sim" not in pump.link.version:
-            peer = pump.link.version
-            print(f"vssd demo: the AMI peer on {AMI_PORT} is not the simulator ({peer!r})", file=sys.stderr)
+        await daemon.start()
+        if "vssd-sim" not in daemon.pump.link.version:
+            print(f"vssd demo: the AMI peer is not the simulator ({daemon.pump.link.version!r})", file=sys.stderr)
             return 2
-        print(f"vssd demo: AMI link up ({pump.link.version}); dialling through {len(ENDPOINTS)} slots", flush=True)
-        await dial_forever(pump, concurrency, stop)
+        print(f"vssd demo: {len(daemon.farm.cores)} slots, AMI {daemon.pump.link.version}, ready={daemon.ready()}",
+              flush=True)
+        await stop.wait()
         return 0
     finally:
-        await pump.stop()
+        await daemon.stop()
+        print(f"vssd demo: stopped; {daemon.finished_calls} calls finished", flush=True)
 
 
 def main(argv: list[str]) -> int:
@@ -85,9 +116,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrency", type=int, default=12, help="calls in flight (default 12)")
     parser.add_argument("--time-scale", type=float, default=10.0, help="simulated seconds per real second")
     args = parser.parse_args(argv)
+    configure_logging("info")
     children = start_simulators(args.time_scale)
     try:
-        return asyncio.run(run(args.concurrency))
+        return asyncio.run(run(args.concurrency, dict(os.environ)))
     finally:
         for child in children:
             child.terminate()

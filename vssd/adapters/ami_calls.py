@@ -8,7 +8,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from vssd.adapters.ami import (
     AmiActionFailed,
@@ -18,25 +17,17 @@ from vssd.adapters.ami import (
     AmiSettings,
     AmiTimeout,
 )
-from vssd.calls.model import Attempt, Call
+from vssd.calls.amiwire import Frame
+from vssd.calls.model import Attempt, Call, DialRequest
 from vssd.calls.tracker import CallTracker, UpdateHook
 from vssd.tasks import TaskSet
 
 log = logging.getLogger("vssd.ami.calls")
+REGISTRATION_EVENTS = frozenset({"ContactStatus", "PeerStatus"})
 
 DIAL_CONTEXT = "vssd-out"
-CONNECT_CONTEXT = "vssd-connect"
 
-
-@dataclass(slots=True)
-class DialRequest:
-    number: str
-    endpoint: str
-    ring_timeout_s: float = 30.0
-    caller_id: str = ""
-    action_id: str = ""
-    context: str = CONNECT_CONTEXT
-    exten: str = "s"
+__all__ = ["CallPump", "DialRequest"]
 
 
 class CallPump:
@@ -49,12 +40,39 @@ class CallPump:
         on_update: UpdateHook | None = None,
         clock: Callable[[], float] = time.time,
         unconfirmed_after_s: float | None = None,
+        on_registration: Callable[[Frame], None] | None = None,
     ) -> None:
         self.tracker = CallTracker(on_final=on_final, on_update=on_update, clock=clock)
-        self.link = AmiLink(settings, sink=self.tracker.feed, on_ready=self._on_ready)
+        self._on_registration = on_registration
+        sink = self.tracker.feed if on_registration is None else self._route
+        self.link = AmiLink(settings, sink=sink, on_ready=self._on_ready)
         self._tasks = TaskSet("ami-calls")
         self._unconfirmed_after_s = unconfirmed_after_s or 2 * settings.action_timeout_s
         self.resyncs = 0
+
+    def _route(self, frame: Frame) -> None:
+        """Synchronous routing: registration changes to their handler, everything to the tracker."""
+        if frame["event"] in REGISTRATION_EVENTS and self._on_registration is not None:
+            self._on_registration(frame)
+        self.tracker.feed(frame)
+
+    async def endpoints(self) -> list[Frame]:
+        """PJSIPShowEndpoints: one EndpointList frame per endpoint (ObjectName, DeviceState, Contacts)."""
+        rows = await self.link.send_list({"Action": "PJSIPShowEndpoints"})
+        return [r for r in rows if r.get("event") == "EndpointList"]
+
+    async def live_channels(self) -> dict[str, Frame]:
+        """Uniqueid → Status row of every channel the PBX has now."""
+        rows = await self.link.send_list({"Action": "Status"})
+        return {r["uniqueid"]: r for r in rows if r.get("event") == "Status" and r.get("uniqueid")}
+
+    def open_calls_for(self, endpoint: str) -> list[Call]:
+        prefix = f"PJSIP/{endpoint}-"
+        return [
+            c for c in self.tracker.open_calls()
+            if (c.attempt is not None and c.attempt.endpoint == endpoint)
+            or any(leg.channel.startswith(prefix) for leg in c.legs.values())
+        ]
 
     async def start(self) -> None:
         await self.link.start()

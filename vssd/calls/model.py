@@ -60,6 +60,19 @@ class Attempt:
 
 
 @dataclass(slots=True)
+class DialRequest:
+    """One call vssd wants dialled through a slot's SIP leg."""
+
+    number: str
+    endpoint: str
+    ring_timeout_s: float = 30.0
+    caller_id: str = ""
+    action_id: str = ""
+    context: str = "vssd-connect"
+    exten: str = "s"
+
+
+@dataclass(slots=True)
 class Dial:
     source: str  # "" when the Originate itself dialled
     dest: str

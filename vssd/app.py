@@ -1,0 +1,269 @@
+"""The composition root: config → adapters → reconcile → actors → intake → API, and the exact reverse on stop.
+
+The only module that knows every other. Each stage is named and timed; `stop()` undoes the stages that started,
+in reverse, each bounded by its own timeout, so a stuck part cannot keep the daemon from exiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vssd.actors.farm import SlotFarm
+from vssd.actors.slot import SlotSpec
+from vssd.actors.supervisor import Supervisor
+from vssd.adapters.adb import AdbAdapter, AdbError
+from vssd.adapters.ami import AmiSettings
+from vssd.adapters.ami_calls import CallPump
+from vssd.adapters.store import Store
+from vssd.calls.model import Call
+from vssd.config.models import Config
+from vssd.fsm import LoopClock, SlotEnv, Timeouts, TransitionRecorder
+from vssd.notify import Notifier, keep_alive
+from vssd.tasks import TaskSet
+
+log = logging.getLogger("vssd.app")
+
+Stage = Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class SlotPlan:
+    """A slot the daemon should own: from the store, or seeded by the demo."""
+
+    endpoint: str
+    type: str
+    device_serial: str | None = None
+    device_model: str = ""
+    enroll_trunk: str | None = None  # enrolled at start when set
+
+
+@dataclass
+class Daemon:
+    config: Config
+    slot_plan: list[SlotPlan] = field(default_factory=list)
+    ami_secret: str = ""
+    stage_timeout_s: float = 15.0
+    call_grace_s: float = 5.0
+    intake_jobs: list[tuple[str, Callable[[Daemon], Awaitable[None]]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.clock = LoopClock()
+        self.tasks = TaskSet("daemon")
+        self.notifier = Notifier()
+        self.store: Store | None = None
+        self.pump: CallPump | None = None
+        self.adb: AdbAdapter | None = None
+        self.farm: SlotFarm | None = None
+        self.supervisor: Supervisor | None = None
+        self.api: Any = None
+        self.recent: deque[Call] = deque(maxlen=2000)
+        self.finished_calls = 0
+        self._started: list[tuple[str, Stage]] = []
+        self._specs: list[tuple[SlotSpec, SlotPlan]] = []
+        self._first_call_number = 1
+        self._intake: list[asyncio.Task[None]] = []
+        self._endpoint_rows: list[Any] = []
+
+    # ---- lifecycle -------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        for name, up, down in (
+            ("store", self._start_store, self._stop_store),
+            ("pbx", self._start_pbx, self._stop_pbx),
+            ("devices", self._start_devices, self._stop_devices),
+            ("reconcile", self._reconcile, _nothing),
+            ("actors", self._start_actors, self._stop_actors),
+            ("intake", self._start_intake, self._stop_intake),
+            ("api", self._start_api, self._stop_api),
+        ):
+            await self._timed(f"start {name}", up)
+            self._started.append((name, down))
+        self.notifier.ready()
+        self.tasks.spawn(keep_alive(self.notifier, healthy=self.ready), "watchdog")
+
+    async def stop(self) -> None:
+        self.notifier.stopping()
+        while self._started:
+            name, down = self._started.pop()
+            with contextlib.suppress(Exception):
+                await self._timed(f"stop {name}", down)
+        await self.tasks.cancel_all()
+
+    async def _timed(self, what: str, stage: Stage) -> None:
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(stage(), self.stage_timeout_s)
+        except Exception:
+            log.exception("%s failed after %.2fs", what, time.monotonic() - started)
+            raise
+        log.info("%s done in %.2fs", what, time.monotonic() - started)
+
+    def ready(self) -> bool:
+        return all(self.checks().values())
+
+    def checks(self) -> dict[str, bool]:
+        return {
+            "store": self.store is not None and self.store.ready,
+            "pbx": self.pump is not None and self.pump.link.is_up,
+            "actors": self.farm is not None,
+        }
+
+    # ---- adapters --------------------------------------------------------------------------------------------
+    async def _start_store(self) -> None:
+        self.store = await Store.open(self.config, self.tasks)
+        await self.store.migrate()
+
+    async def _stop_store(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+
+    async def _start_pbx(self) -> None:
+        ami = self.config.ami
+        settings = AmiSettings(
+            host=ami.host, port=ami.port, username=ami.username, secret=self.ami_secret,
+            connect_timeout_s=ami.connect_timeout_s, action_timeout_s=ami.action_timeout_s,
+            ping_interval_s=ami.ping_interval_s, backoff_base_s=ami.reconnect_initial_s,
+            backoff_cap_s=ami.reconnect_max_s,
+        )
+        self.pump = CallPump(settings, on_final=self._on_final, on_update=self._on_update,
+                             on_registration=self._on_registration)
+        await self.pump.start()
+        await self.pump.link.wait_up(self.stage_timeout_s - 1)
+
+    async def _stop_pbx(self) -> None:
+        if self.pump is not None:
+            await self.pump.stop()
+
+    async def _start_devices(self) -> None:
+        self.adb = AdbAdapter(host=self.config.adb.host, port=self.config.adb.port)
+        with contextlib.suppress(AdbError):
+            await self.adb.server_version()
+
+    async def _stop_devices(self) -> None:
+        if self.adb is not None:
+            await self.adb.close()
+
+    # ---- reconcile: slots from the store, line state and live calls from the PBX -------------------------------
+    async def _reconcile(self) -> None:
+        assert self.store is not None and self.pump is not None
+        for plan in self.slot_plan:
+            await self.store.upsert_slot(internal_sip_number=plan.endpoint, type=plan.type,
+                                         device_id=plan.device_serial)
+        plans = {p.endpoint: p for p in self.slot_plan}
+        for row in await self.store.list_slots():
+            plan = plans.get(row["internal_sip_number"]) or SlotPlan(row["internal_sip_number"], row["type"],
+                                                                     row.get("device_id"))
+            spec = SlotSpec(slot_id=str(row["id"]), type=row["type"], endpoint=plan.endpoint,
+                            device_serial=row.get("device_id"), device_model=plan.device_model)
+            self._specs.append((spec, plan))
+        value = await self.store.pool.fetchval(
+            "SELECT coalesce(max(substring(call_id from 3)::bigint), 0) FROM calls WHERE call_id ~ '^c_[0-9]+$'")
+        self._first_call_number = int(value) + 1
+        self._endpoint_rows = await self.pump.endpoints()
+
+    # ---- actors ----------------------------------------------------------------------------------------------
+    async def _start_actors(self) -> None:
+        assert self.store is not None and self.pump is not None
+        slots = self.config.slots
+        recorder = TransitionRecorder(self.clock, sink=self.store.writer)
+        timeouts = Timeouts(registration_s=slots.registration_timeout_s, ring_s=slots.ring_timeout_s,
+                            max_call_s=slots.max_call_duration_s, wrapup_s=slots.wrapup_s,
+                            min_ring_s=min(15.0, slots.ring_timeout_s))
+        env = SlotEnv(self.clock, recorder=recorder, timeouts=timeouts)
+        self.supervisor = Supervisor(self.clock, random.Random(),
+                                     budget=(slots.restart_budget_count, slots.restart_budget_window_s),
+                                     on_fault=self._on_fault)
+        farm = SlotFarm(self.supervisor, env, self.pump, self.store.writer, self._first_call_number)
+        for spec, _ in self._specs:
+            await farm.add(spec)
+        farm.on_endpoint_list(self._endpoint_rows)
+        self.farm = farm
+        for spec, plan in self._specs:
+            if plan.enroll_trunk:
+                await farm.command(spec.slot_id, "enroll", trunk_id=plan.enroll_trunk, cause="enrolled at start")
+
+    async def _stop_actors(self) -> None:
+        """Let calls end, hang up what is left after the grace period, record every outcome, stop the actors."""
+        if self.farm is None or self.pump is None or self.supervisor is None:
+            return
+        await self._calls_drained(self.call_grace_s)
+        for call in self.pump.tracker.open_calls():
+            for leg in [leg for leg in call.legs.values() if leg.live][:1]:
+                with contextlib.suppress(Exception):
+                    await self.pump.hangup(leg.channel)
+        await self._calls_drained(3.0)
+        await asyncio.sleep(0.1)  # let actors record the last outcomes
+        await self.supervisor.stop()
+
+    async def _calls_drained(self, timeout_s: float) -> None:
+        """Wait until the PBX has ended every open call, or the timeout. Polls: calls end on AMI events."""
+        assert self.pump is not None
+        deadline = time.monotonic() + timeout_s
+        while self.pump.tracker.open_calls() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+    async def _on_fault(self, slot_id: str, reason: str) -> None:
+        if self.farm is not None and slot_id in self.farm.cores:
+            await self.farm.cores[slot_id].machine.report_budget_exhausted(reason)
+
+    # ---- intake: device health polling (the dialer and lead queues come here too) -----------------------------
+    async def _start_intake(self) -> None:
+        self._intake = [self.tasks.spawn(self._poll_devices(), "device-poller")]
+        for name, job in self.intake_jobs:
+            self._intake.append(self.tasks.spawn(job(self), name))
+
+    async def _stop_intake(self) -> None:
+        for task in self._intake:
+            task.cancel()
+        await asyncio.gather(*self._intake, return_exceptions=True)
+
+    async def _poll_devices(self) -> None:
+        interval = self.config.slots.health_poll_interval_s
+        while True:
+            if self.adb is not None and self.farm is not None and self.farm.device_serials():
+                with contextlib.suppress(AdbError, TimeoutError):
+                    await self._poll_once()
+            await asyncio.sleep(interval)
+
+    async def _poll_once(self) -> None:
+        assert self.adb is not None and self.farm is not None
+        present = {d.serial: d.state for d in await self.adb.devices()}
+        for serial in self.farm.device_serials():
+            if present.get(serial) != "device":
+                self.farm.on_device(serial, adb_state=present.get(serial, "absent"))
+                continue
+            h = await self.adb.health(serial)
+            self.farm.on_device(serial, adb_state=h.state, sim_ready=h.sim_state == "READY", in_service=h.in_service,
+                                battery_pct=h.battery_level, temperature_c=h.battery_temp_c)
+
+    # ---- API -------------------------------------------------------------------------------------------------
+    async def _start_api(self) -> None:
+        return None
+
+    async def _stop_api(self) -> None:
+        if self.api is not None:
+            await self.api.stop()
+
+    # ---- AMI callbacks (synchronous) -------------------------------------------------------------------------
+    def _on_update(self, call: Call, what: str) -> None:
+        if self.farm is not None:
+            self.farm.on_call(call, what)
+
+    def _on_final(self, call: Call) -> None:
+        self.finished_calls += 1
+        self.recent.appendleft(call)
+
+    def _on_registration(self, frame: Mapping[str, str]) -> None:
+        if self.farm is not None:
+            self.farm.on_registration(frame)
+
+
+async def _nothing() -> None:
+    return None
