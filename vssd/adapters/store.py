@@ -250,6 +250,17 @@ class Store:
         rows = await self._fetch(f"SELECT * FROM calls WHERE {column} = $1", value)
         return dict(rows[0]) if rows else None
 
+    async def max_call_number(self) -> int:
+        """The highest n of the API call ids `c_<n>` recorded so far (0 for none): new ids continue after it."""
+        return int(await self._fetchval(
+            "SELECT coalesce(max(substring(call_id from 3)::bigint), 0) FROM calls WHERE call_id ~ '^c_[0-9]+$'"
+        ))
+
+    async def unfinished_calls(self) -> list[dict[str, Any]]:
+        """Attempts recorded as started but never ended (e.g. the daemon died mid-call): for reconcile."""
+        rows = await self._fetch("SELECT * FROM calls WHERE ended_at IS NULL ORDER BY originated_at, id")
+        return [dict(r) for r in rows]
+
     async def list_legs(self, attempt_id: str) -> list[dict[str, Any]]:
         rows = await self._fetch("SELECT * FROM call_legs WHERE attempt_id = $1 ORDER BY id", attempt_id)
         return [dict(r) for r in rows]
