@@ -1,4 +1,4 @@
-"""Command line: `vssd demo`, `vssd sim pbx|adb`, `vssd replay FILE`, `vssd --validate-config`."""
+"""Command line: `vssd run`, `vssd demo`, `vssd sim pbx|adb`, `vssd replay FILE`, `vssd --validate-config`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 # Subcommand → module whose `main(argv) -> int` runs it. Imported lazily so `vssd replay` stays light.
 COMMANDS = {
+    "run": "vssd.run",
     "replay": "vssd.replay",
     "demo": "vssd.demo",
     "sim-pbx": "vssd.sim.pbx.cli",
@@ -20,8 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["sim"] and len(argv) >= 2:
         argv = [f"sim-{argv[1]}", *argv[2:]]
     parser = argparse.ArgumentParser(prog="vssd", description="VSS hub daemon")
-    parser.add_argument("command", nargs="?", help="demo | sim pbx | sim adb | replay FILE")
+    parser.add_argument("command", nargs="?", help="run | demo | sim pbx | sim adb | replay FILE")
     parser.add_argument("--version", action="store_true")
+    if "--validate-config" in argv:
+        from vssd.config.cli import validate_config_main
+
+        return validate_config_main(argv)
     if not argv or argv[0].startswith("-"):
         args, _ = parser.parse_known_args(argv)
         if args.version:
@@ -33,5 +38,5 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = COMMANDS.get(argv[0])
     if module is None:
-        parser.error(f"unknown command {argv[0]!r}; expected one of: demo, sim pbx, sim adb, replay")
+        parser.error(f"unknown command {argv[0]!r}; expected one of: run, demo, sim pbx, sim adb, replay")
     return int(importlib.import_module(module).main(argv[1:]) or 0)
