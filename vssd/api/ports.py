@@ -34,7 +34,7 @@ class CallFeed(Protocol):
 
 @dataclass(slots=True)
 class UserRecord:
-    id: int
+    id: int | str  # users.id is a uuid in the store (rendered as text)
     username: str
     email: str
     role: str
@@ -52,3 +52,8 @@ class UserDirectory(Protocol):
 class Readiness(Protocol):
     def checks(self) -> dict[str, bool]:
         """Named readiness facts, e.g. {"store": True, "pbx": False, "devices": True}; ready = all true."""
+
+
+class PasswordVerifier(Protocol):
+    def __call__(self, password_hash: str, password: str) -> bool:
+        """True when `password` matches `password_hash`. Blocking (argon2): the API runs it in a thread."""

@@ -1,0 +1,51 @@
+"""What `make_app` is built from: the ports, the secret, the metrics and a few knobs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from vssd.api.ports import CallFeed, PasswordVerifier, Readiness, SlotDirectory, UserDirectory
+from vssd.metrics import Metrics
+
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(slots=True)
+class ApiDeps:
+    """Everything the routes reach. `clock` is wall-clock epoch seconds (token iat/exp); tests inject one."""
+
+    slots: SlotDirectory
+    calls: CallFeed
+    users: UserDirectory
+    readiness: Readiness
+    verify_password: PasswordVerifier
+    jwt_secret: str
+    metrics: Metrics
+    demo: bool = False
+    clock: Callable[[], float] = time.time
+    access_ttl_s: int = 3600
+    refresh_ttl_s: int = 7 * 24 * 3600
+    jwt_algorithm: str = "HS256"
+    max_body_bytes: int = 1_048_576
+    password_threads: int = 2
+    password_queue: int = 32
+    version: str = "0.1.0"
+
+    def __post_init__(self) -> None:
+        if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"jwt_secret must be at least {MIN_SECRET_BYTES} bytes")
+        if self.jwt_algorithm not in ("HS256", "HS384", "HS512"):
+            raise ValueError(f"unsupported jwt_algorithm {self.jwt_algorithm!r}")
+        if self.password_threads < 1 or self.password_queue < 1:
+            raise ValueError("password_threads and password_queue must be positive")
+
+
+DEPS: web.AppKey[ApiDeps] = web.AppKey("vssd_api_deps", ApiDeps)
+
+
+def deps_of(request: web.Request) -> ApiDeps:
+    return request.app[DEPS]

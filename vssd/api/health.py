@@ -1,0 +1,62 @@
+"""`/health`, `/api/health`, `/health/live`, `/health/ready`: open to everyone (probes, the seeds' curls)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from vssd.api.deps import deps_of
+from vssd.api.errors import ApiError
+from vssd.api.respond import json_response
+from vssd.log import get_logger
+
+log = get_logger("vssd.api.health")
+STARTED: web.AppKey[float] = web.AppKey("vssd_started_monotonic", float)
+
+
+def _checks(request: web.Request) -> dict[str, bool]:
+    """The readiness facts; a Readiness that raises counts as one failing check, never a 500."""
+    try:
+        return {str(name): bool(ok) for name, ok in deps_of(request).readiness.checks().items()}
+    except Exception:
+        log.exception("readiness.checks_failed")
+        return {"readiness": False}
+
+
+async def health(request: web.Request) -> web.Response:
+    """Always 200 while the process serves HTTP; `status` says whether every readiness check passes."""
+    deps = deps_of(request)
+    checks = _checks(request)
+    return json_response({
+        "status": "ok" if all(checks.values()) else "degraded",
+        "service": "vssd",
+        "version": deps.version,
+        "mode": "demo" if deps.demo else "production",
+        "uptime_s": round(time.monotonic() - request.app[STARTED], 3),
+        "timestamp": datetime.fromtimestamp(deps.clock(), UTC),
+        "checks": checks,
+    })
+
+
+async def live(request: web.Request) -> web.Response:
+    return json_response({"status": "alive"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    checks = _checks(request)
+    failing = sorted(name for name, ok in checks.items() if not ok)
+    if failing:
+        raise ApiError(503, "NOT_READY", f"not ready: {', '.join(failing)}",
+                       extra={"ready": False, "checks": checks, "failing": failing})
+    return json_response({"ready": True, "status": "ready", "checks": checks})
+
+
+def add_routes(app: web.Application) -> None:
+    app[STARTED] = time.monotonic()
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/health", health)
+    app.router.add_get("/api/v1/health", health)
+    app.router.add_get("/health/live", live)
+    app.router.add_get("/health/ready", ready)

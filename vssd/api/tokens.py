@@ -1,0 +1,77 @@
+"""JWTs (pyjwt, HMAC): access tokens carry the user, role and permissions; refresh tokens only the user.
+
+The algorithm is pinned on decode (a token signed otherwise, or `alg: none`, is refused), and expiry is
+checked against the injected clock, not the host's, so tests can move time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+
+from vssd.api.deps import ApiDeps
+from vssd.api.errors import auth_fail
+from vssd.api.ports import UserRecord
+
+ISSUER = "vssd"
+LEEWAY_S = 30
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ", "iss", "jti"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking. `anonymous` is the demo's read-only visitor (no token)."""
+
+    user_id: str
+    username: str
+    role: str
+    permissions: tuple[str, ...] = field(default_factory=tuple)
+    anonymous: bool = False
+
+
+ANONYMOUS = Principal("", "anonymous", "anonymous", ("vssd.#.read",), anonymous=True)
+
+
+def _encode(deps: ApiDeps, claims: dict[str, Any], ttl_s: int) -> str:
+    now = int(deps.clock())
+    body = {**claims, "iss": ISSUER, "iat": now, "exp": now + ttl_s, "jti": secrets.token_urlsafe(12)}
+    return jwt.encode(body, deps.jwt_secret, algorithm=deps.jwt_algorithm)
+
+
+def access_token(deps: ApiDeps, user: UserRecord) -> str:
+    claims = {"sub": str(user.id), "typ": "access", "username": user.username, "role": user.role,
+              "perms": list(user.permissions)}
+    return _encode(deps, claims, deps.access_ttl_s)
+
+
+def refresh_token(deps: ApiDeps, user: UserRecord) -> str:
+    return _encode(deps, {"sub": str(user.id), "typ": "refresh"}, deps.refresh_ttl_s)
+
+
+def decode(deps: ApiDeps, token: str, typ: str = "access") -> dict[str, Any]:
+    """The verified claims, or 401 (AUTH_FAIL; AUTH_002 when only expired)."""
+    try:
+        claims = jwt.decode(
+            token, deps.jwt_secret, algorithms=[deps.jwt_algorithm], issuer=ISSUER,
+            options={"verify_exp": False, "require": REQUIRED_CLAIMS},
+        )
+    except jwt.PyJWTError as err:
+        raise auth_fail(f"invalid token: {err}") from None
+    if claims.get("typ") != typ:
+        raise auth_fail(f"not an {typ} token")
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or exp + LEEWAY_S < deps.clock():
+        raise auth_fail("token expired", code="AUTH_002")
+    return claims
+
+
+def principal(deps: ApiDeps, token: str) -> Principal:
+    claims = decode(deps, token)
+    perms = claims.get("perms")
+    if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
+        raise auth_fail("invalid token: perms")
+    return Principal(str(claims["sub"]), str(claims.get("username", "")), str(claims.get("role", "")),
+                     tuple(perms))
