@@ -23,7 +23,7 @@ from vssd.adapters.adb import AdbAdapter, AdbError
 from vssd.adapters.ami import AmiSettings
 from vssd.adapters.ami_calls import CallPump
 from vssd.adapters.store import Store
-from vssd.calls.model import Call
+from vssd.calls.model import Attempt, Call
 from vssd.config.models import Config
 from vssd.fsm import LoopClock, SlotEnv, Timeouts, TransitionRecorder
 from vssd.notify import Notifier, keep_alive
@@ -163,10 +163,31 @@ class Daemon:
             spec = SlotSpec(slot_id=str(row["id"]), type=row["type"], endpoint=plan.endpoint,
                             device_serial=row.get("device_id"), device_model=plan.device_model)
             self._specs.append((spec, plan))
-        value = await self.store.pool.fetchval(
-            "SELECT coalesce(max(substring(call_id from 3)::bigint), 0) FROM calls WHERE call_id ~ '^c_[0-9]+$'")
-        self._first_call_number = int(value) + 1
+        self._first_call_number = await self.store.max_call_number() + 1
         self._endpoint_rows = await self.pump.endpoints()
+        await self._resolve_unfinished()
+
+    async def _resolve_unfinished(self) -> None:
+        """Attempts a previous run left open: adopted if the PBX still has their channel, else `unknown`."""
+        assert self.store is not None and self.pump is not None
+        rows = [r for r in await self.store.unfinished_calls() if r.get("channel_id")]
+        if not rows:
+            return
+        tracker = self.pump.tracker
+        for row in rows:
+            endpoint = next((p.endpoint for s, p in self._specs if s.slot_id == str(row.get("slot_id"))), "")
+            tracker.expect_originate(Attempt(action_id=row["attempt_id"], channel_id=row["channel_id"],
+                                             other_channel_id=f"{row['attempt_id']}-2", number=row["number"],
+                                             endpoint=endpoint))
+        live = await self.pump.live_channels()
+        tracker.resync(live, restarted=False)
+        still_open = {c.call_id for c in tracker.open_calls()}
+        for row in rows:
+            if row["attempt_id"] not in still_open:
+                self.store.writer.submit_call(row["attempt_id"], status="ENDED", outcome="unknown",
+                                              ended_at=time.time(), notes="left open by a previous run; the PBX "
+                                              "no longer knows it")
+        log.info("reconciled %d unfinished attempt(s): %d still live", len(rows), len(still_open))
 
     # ---- actors ----------------------------------------------------------------------------------------------
     async def _start_actors(self) -> None:

@@ -29,7 +29,10 @@ TYPES = (("AUTO", 6001), ("MF", 7001), ("LS", 8001))
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ, VSSD_SIM_AMI_SECRET=os.environ.get("VSSD_SIM_AMI_SECRET", SIM_SECRET))
-    return subprocess.Popen([sys.executable, "-m", "vssd", *args], env=env, stdout=subprocess.DEVNULL)
+    # Own session: a Ctrl-C or a group-wide SIGTERM reaches the daemon only, which then ends its calls against
+    # simulators that are still there, and stops them last.
+    return subprocess.Popen([sys.executable, "-m", "vssd", *args], env=env, stdout=subprocess.DEVNULL,
+                            start_new_session=True)
 
 
 def start_simulators(time_scale: float) -> list[subprocess.Popen[bytes]]:

@@ -212,6 +212,10 @@ class SlotActor:
         req = DialRequest(number=number, endpoint=core.spec.endpoint, ring_timeout_s=ring_timeout_s,
                           caller_id=caller_id, action_id=self._call_ids())
         call = await self.dialer.originate(req)
+        if call.attempt is not None:
+            self.records.submit_call(call.call_id, slot_id=core.spec.slot_id, call_id=call.call_id, number=number,
+                                     status="CALLING", channel_id=call.attempt.channel_id,
+                                     originated_at=call.attempt.sent_at)
         core.call = call
         await core.machine.originate_accepted(call_id=call.call_id, ring_timeout_s=ring_timeout_s,
                                               cause=f"originate {call.call_id}")
