@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.conftest import require_service
 from vssd.adapters.store import Store
 from vssd.adapters.store_users import StoreUserDirectory, add_user, ensure_admin, verify_password
+from vssd.api import tokens
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
 from vssd.metrics import Metrics, make_registry
@@ -161,6 +162,12 @@ class Rig:
                                       json={"username": username, "password": PASSWORDS[username]})
         assert resp.status == 200, await resp.text()
         return (await resp.json())["token"]
+
+    async def token(self, username: str = "admin") -> str:
+        """An access token for a stored user, minted without the (slow, argon2) login round-trip."""
+        user = await self.deps.users.find_user(username)
+        assert user is not None
+        return tokens.access_token(self.deps, user)
 
     def bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}

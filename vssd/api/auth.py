@@ -81,8 +81,8 @@ async def _find(deps: ApiDeps, name: str) -> UserRecord | None:
     """The user, or 503 DB_001 when the directory (the database) cannot answer now."""
     try:
         return await deps.users.find_user(name)
-    except Exception:
-        log.exception("auth.user_directory_failed")
+    except Exception as err:
+        log.warning("auth.user_directory_failed", error=repr(err))
         raise ApiError(503, "DB_001", "user directory unavailable", headers={"Retry-After": "5"}) from None
 
 

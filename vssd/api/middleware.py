@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import traceback
 import uuid
 
 from aiohttp import web
@@ -68,6 +69,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return from_http_exception(exc).response()
-    except Exception:
-        log.exception("http.unhandled", method=request.method, path=request.path)
+    except Exception as exc:
+        # The stack goes to the log as plain text (cheap to render), never to the client.
+        log.error("http.unhandled", method=request.method, path=request.path, error=repr(exc),
+                  stack="".join(traceback.format_exception(exc)))
         return ApiError(500, "INTERNAL_ERROR", "internal error").response()
