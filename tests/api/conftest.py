@@ -208,3 +208,21 @@ async def rig(make_rig: RigFactory) -> Rig:
 @pytest.fixture
 async def demo_rig(make_rig: RigFactory) -> Rig:
     return await make_rig(demo=True)
+
+
+@pytest.fixture
+async def fresh_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A migrated, empty database of its own (for tests that write users)."""
+    require_service("postgresql", 5432)
+    name = f"vssd_t_apiu_{uuid.uuid4().hex[:10]}"
+    await _admin_sql(f"CREATE DATABASE {name}")
+    store = None
+    try:
+        store = await Store.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", spill_dir=tmp_path / "spill",
+                                    pool_max_size=2)
+        await store.migrate()
+        yield store
+    finally:
+        if store is not None:
+            await store.close()
+        await _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
