@@ -1,4 +1,4 @@
-"""The two listeners every slot machine carries: per-state timeouts and transition persistence/publication."""
+"""The two listeners of the slot machines (shared by all machines of a `SlotEnv`): timeouts and records."""
 
 from __future__ import annotations
 
@@ -26,38 +26,50 @@ ACTIVATION_EVENT = "__initial__"
 """The event python-statemachine enters the first state with (`activate_initial_state`)."""
 
 
-class TimeoutListener:
-    """Arms the timer of each timed state on entry and disarms the previous one (one per machine, small).
+class TimerState:
+    """One machine's timer: who to tell when it fires, which state visit armed it, the armed handle."""
 
-    A fired timer does not touch the machine: it hands a `Timeout` to `deliver` (the actor's inbox), so the
-    machine is only ever driven by its actor. The actor passes it back through `SlotMachine.fire`, which drops
-    it if the machine has left the state visit (`epoch`) that armed it.
-    """
+    __slots__ = ("slot_id", "deliver", "epoch", "handle")
 
-    __slots__ = ("slot_id", "clock", "timeouts", "deliver", "epoch", "handle")
-
-    def __init__(self, slot_id: str, clock: Clock, timeouts: Timeouts, deliver: Callable[[Timeout], None]):
+    def __init__(self, slot_id: str, deliver: Callable[[Timeout], None]) -> None:
         self.slot_id = slot_id
-        self.clock = clock
-        self.timeouts = timeouts
         self.deliver = deliver
         self.epoch = 0
         self.handle: TimerHandle | None = None
-
-    def on_enter_state(self, target: Any, ring_timeout_s: float | None = None) -> None:
-        # Entering a state is also leaving the last one: disarm here rather than in `on_exit_state`, which
-        # would cost every machine another callback executor per state.
-        self.disarm()
-        self.epoch += 1
-        timer = self.timer_for(target.value, ring_timeout_s)
-        if timer is not None:
-            delay_s, event, cause = timer
-            self.handle = self.clock.call_later(delay_s, partial(self.expire, event, cause, self.epoch))
 
     def disarm(self) -> None:
         if self.handle is not None:
             self.handle.cancel()
             self.handle = None
+
+
+class TimeoutListener:
+    """Arms the timer of each timed state on entry and disarms the previous one.
+
+    One instance serves every machine of a `SlotEnv` (the library's callback registry is shared per env, see
+    `SlotMachine`); what belongs to one machine lives in its `TimerState` (`machine.timer`).
+
+    A fired timer does not touch the machine: it hands a `Timeout` to the machine's `deliver` (the actor's
+    inbox), so the machine is only ever driven by its actor. The actor passes it back through
+    `SlotMachine.fire`, which drops it if the machine has left the state visit (`epoch`) that armed it.
+    """
+
+    __slots__ = ("clock", "timeouts")
+
+    def __init__(self, clock: Clock, timeouts: Timeouts) -> None:
+        self.clock = clock
+        self.timeouts = timeouts
+
+    def on_enter_state(self, machine: Any, target: Any, ring_timeout_s: float | None = None) -> None:
+        # Entering a state is also leaving the last one: disarm here rather than in `on_exit_state`, which
+        # would cost every step another callback.
+        timer: TimerState = machine.timer
+        timer.disarm()
+        timer.epoch += 1
+        armed = self.timer_for(target.value, ring_timeout_s)
+        if armed is not None:
+            delay_s, event, cause = armed
+            timer.handle = self.clock.call_later(delay_s, partial(expire, timer, event, cause, timer.epoch))
 
     def timer_for(self, state: str, ring_timeout_s: float | None) -> tuple[float, str, str] | None:
         t = self.timeouts
@@ -72,9 +84,10 @@ class TimeoutListener:
             return t.wrapup_s, "wrapup_done", f"wrap-up of {t.wrapup_s:g}s over"
         return None
 
-    def expire(self, event: str, cause: str, epoch: int) -> None:
-        self.handle = None
-        self.deliver(Timeout(self.slot_id, event, cause, epoch))
+
+def expire(timer: TimerState, event: str, cause: str, epoch: int) -> None:
+    timer.handle = None
+    timer.deliver(Timeout(timer.slot_id, event, cause, epoch))
 
 
 class TransitionRecorder:

@@ -6,8 +6,8 @@ call (contact lost, device fault, unassignment, restart budget spent) is recorde
 `report_health`/`request_unassign`/`report_budget_exhausted` and applied when the wrap-up ends
 (`wrapup_done` picks IDLE, FAULT, REGISTERING or READY by guards).
 
-Memory: python-statemachine builds a callback registry per instance, roughly 1 KB per (state or
-transition) × callback, so callbacks here are few and per state; see docs/slot-fsm.md for the figures.
+Memory: python-statemachine builds a callback registry per instance; here it is built once per `SlotEnv` and
+shared (`SlotMachine`), so a machine costs little more than a bare one; see docs/slot-fsm.md for the figures.
 
 Usage (async engine, explicit activation)::
 
@@ -22,10 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from statemachine import State, StateMachine
-from statemachine.exceptions import TransitionNotAllowed
+from statemachine.callbacks import CallbacksRegistry
+from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 
 from vssd.fsm.health import SIP_UNREACHABLE, unmet_requirements
-from vssd.fsm.listeners import TimeoutListener, TransitionRecorder
+from vssd.fsm.listeners import TimeoutListener, TimerState, TransitionRecorder
 from vssd.fsm.types import Clock, DeviceLimits, Health, SlotState, SlotType, Timeout, Timeouts
 
 __all__ = ["CALL_STATES", "SlotEnv", "SlotFacts", "SlotMachine", "TransitionNotAllowed"]
@@ -36,9 +37,10 @@ CALL_STATES = frozenset({_S.CALLING, _S.ACTIVE_CALL, _S.POSTCALL})
 
 
 class SlotEnv:
-    """What all slot machines of a process share: clock, timer settings, device limits, the recorder."""
+    """What all slot machines of a process share: clock, timer settings, device limits, the listeners, and the
+    callback registry python-statemachine would otherwise build for every machine (see `SlotMachine`)."""
 
-    __slots__ = ("clock", "timeouts", "limits", "recorder")
+    __slots__ = ("clock", "timeouts", "limits", "recorder", "timers", "registries")
 
     def __init__(
         self,
@@ -51,6 +53,8 @@ class SlotEnv:
         self.recorder = recorder if recorder is not None else TransitionRecorder(clock)
         self.timeouts = timeouts if timeouts is not None else Timeouts()
         self.limits = limits if limits is not None else DeviceLimits()
+        self.timers = TimeoutListener(clock, self.timeouts)
+        self.registries: dict[type, CallbacksRegistry] = {}
 
 
 class SlotFacts:
@@ -83,39 +87,86 @@ class SlotFacts:
         self.unassign_pending = self.lost_pending = self.fault_pending = self.budget_pending = False
 
 
+# -- guards and entry bookkeeping --------------------------------------------------------------------------
+# Plain functions of the machine or model that python-statemachine passes in, never methods: a bound method
+# would tie the registry every machine of an env shares to the first machine (`SlotMachine`'s docstring).
+
+
+def has_trunk(trunk_id: str | None = None) -> bool:
+    """Enrollment binds the slot to a trunk; without one there is nothing to enroll into."""
+    return bool(trunk_id)
+
+
+def line_is_up(machine: SlotMachine) -> bool:
+    return not machine.unmet()
+
+
+def unassign_pending(model: SlotFacts) -> bool:
+    return model.unassign_pending
+
+
+def fault_persists(machine: SlotMachine) -> bool:
+    facts = machine.model
+    return facts.budget_pending or (facts.fault_pending and bool(machine.unmet()))
+
+
+def needs_bringup(machine: SlotMachine) -> bool:
+    facts = machine.model
+    return facts.lost_pending or facts.fault_pending or bool(machine.unmet())
+
+
+def line_is_clear(machine: SlotMachine) -> bool:
+    """Healthy and registered, and nothing happened to the line during the call."""
+    return not needs_bringup(machine)
+
+
+async def enter_idle(model: SlotFacts) -> None:
+    """Async on purpose: it puts the machine on python-statemachine's AsyncEngine (explicit
+    `await activate_initial_state()`, awaitable events) whatever listeners it has."""
+    model.trunk_id = model.operator = model.campaign = None
+
+
+def enter_assigned(
+    model: SlotFacts, trunk_id: str | None = None, operator: str | None = None, campaign: str | None = None
+) -> None:
+    model.trunk_id, model.operator, model.campaign = trunk_id, operator, campaign
+
+
+def enter_calling(model: SlotFacts, call_id: str | None = None) -> None:
+    model.start_call(call_id)
+
+
+def enter_active_call(
+    model: SlotFacts, source: Any = None, call_id: str | None = None, agent: str | None = None
+) -> None:
+    if source is not None and source.value == _S.READY:
+        model.start_call(call_id)
+    model.agent = agent
+
+
+def enter_fault(model: SlotFacts, event: Any = None) -> None:
+    model.hold_fault = str(event) == "budget_exhausted" or model.budget_pending
+
+
 class SlotMachine(StateMachine):
-    idle = State("IDLE", value=_S.IDLE, initial=True)
-    assigned = State("ASSIGNED", value=_S.ASSIGNED)
+    """One slot's state machine; see the module docstring.
+
+    Memory: python-statemachine resolves every callback per instance into a registry of about 1 KB per
+    (state or transition) × callback, plus a `dir()` of each listener — ~40 KB and ~1 ms per machine here.
+    Every callback of this class is a plain function or a listener shared by the env (`SlotEnv.timers`,
+    `SlotEnv.recorder`), so the registry is the same for every machine of an env: the first machine builds
+    it, the others adopt it (`_register_callbacks`). Per-machine state lives on the model (`SlotFacts`) and
+    `timer` (`TimerState`). `add_listener` is refused: it would change the registry of every machine.
+    """
+
+    idle = State("IDLE", value=_S.IDLE, initial=True, enter=enter_idle)
+    assigned = State("ASSIGNED", value=_S.ASSIGNED, enter=enter_assigned)
     registering = State("REGISTERING", value=_S.REGISTERING)
     ready = State("READY", value=_S.READY)
-    calling = State("CALLING", value=_S.CALLING)
-    active_call = State("ACTIVE_CALL", value=_S.ACTIVE_CALL)
+    calling = State("CALLING", value=_S.CALLING, enter=enter_calling)
+    active_call = State("ACTIVE_CALL", value=_S.ACTIVE_CALL, enter=enter_active_call)
     postcall = State("POSTCALL", value=_S.POSTCALL)
-    fault = State("FAULT", value=_S.FAULT)
-
-    # -- guards (defined before the transitions that name them) --------------------------------------------
-
-    def has_trunk(self, trunk_id: str | None = None) -> bool:
-        """Enrollment binds the slot to a trunk; without one there is nothing to enroll into."""
-        return bool(trunk_id)
-
-    def line_is_up(self) -> bool:
-        return not self.unmet()
-
-    def unassign_pending(self) -> bool:
-        return self.model.unassign_pending
-
-    def fault_persists(self) -> bool:
-        facts = self.model
-        return facts.budget_pending or (facts.fault_pending and bool(self.unmet()))
-
-    def needs_bringup(self) -> bool:
-        facts = self.model
-        return facts.lost_pending or facts.fault_pending or bool(self.unmet())
-
-    def line_is_clear(self) -> bool:
-        """Healthy and registered, and nothing happened to the line during the call."""
-        return not self.needs_bringup()
+    fault = State("FAULT", value=_S.FAULT, enter=enter_fault)
 
     # -- SPEC's table --------------------------------------------------------------------------------------
 
@@ -151,10 +202,27 @@ class SlotMachine(StateMachine):
         start_state: SlotState | str | None = None,
     ) -> None:
         facts = SlotFacts(slot_id, SlotType(slot_type))
-        self._timers = TimeoutListener(slot_id, env.clock, env.timeouts, deliver)
+        self.timer = TimerState(slot_id, deliver)
+        self._env = env
         self._limits = env.limits
         start = SlotState(start_state) if start_state is not None else None
-        super().__init__(model=facts, start_value=start, listeners=[self._timers, env.recorder])
+        super().__init__(model=facts, start_value=start, listeners=[env.timers, env.recorder])
+
+    def _register_callbacks(self, listeners: list[object]) -> None:
+        """Adopt the env's registry for this class, or build it (first machine) and check it is shareable."""
+        registry = self._env.registries.get(type(self))
+        if registry is not None:
+            self._listeners.update({id(listener): listener for listener in listeners})
+            self._callbacks = registry
+            return
+        super()._register_callbacks(listeners)
+        bound = [str(w) for ex in self._callbacks._registry.values() for w in ex if _bound_to(w, self, self.model)]
+        if bound:
+            raise InvalidDefinition(f"{type(self).__name__} callbacks bound to one instance: {', '.join(bound)}")
+        self._env.registries[type(self)] = self._callbacks
+
+    def add_listener(self, *listeners: Any) -> SlotMachine:
+        raise InvalidDefinition("slot machines share their callbacks per SlotEnv; give listeners to the env")
 
     # -- reading -------------------------------------------------------------------------------------------
 
@@ -199,7 +267,7 @@ class SlotMachine(StateMachine):
 
     async def fire(self, fired: Timeout) -> bool:
         """Apply a fired timer unless the machine has left the state visit that armed it."""
-        if fired.epoch != self._timers.epoch:
+        if fired.epoch != self.timer.epoch:
             return False
         await self.send(fired.event, cause=fired.cause)
         return True
@@ -283,25 +351,13 @@ class SlotMachine(StateMachine):
             raise ValueError(f"slot {self.slot_id} has no active call to bridge an agent to")
         self.model.agent = agent
 
-    # -- state entry bookkeeping ---------------------------------------------------------------------------
 
-    async def on_enter_idle(self) -> None:
-        """Async on purpose: it puts the machine on python-statemachine's AsyncEngine (explicit
-        `await activate_initial_state()`, awaitable events) whatever listeners it has."""
-        self.model.trunk_id = self.model.operator = self.model.campaign = None
 
-    def on_enter_assigned(
-        self, trunk_id: str | None = None, operator: str | None = None, campaign: str | None = None
-    ) -> None:
-        self.model.trunk_id, self.model.operator, self.model.campaign = trunk_id, operator, campaign
-
-    def on_enter_calling(self, call_id: str | None = None) -> None:
-        self.model.start_call(call_id)
-
-    def on_enter_active_call(self, source: Any = None, call_id: str | None = None, agent: str | None = None) -> None:
-        if source is not None and source.value == _S.READY:
-            self.model.start_call(call_id)
-        self.model.agent = agent
-
-    def on_enter_fault(self, event: Any = None) -> None:
-        self.model.hold_fault = str(event) == "budget_exhausted" or self.model.budget_pending
+def _bound_to(wrapper: Any, *objects: object) -> bool:
+    """Whether a resolved callback closes over one of `objects` (then it cannot serve other machines)."""
+    cells = getattr(wrapper._callback, "__closure__", None) or ()
+    for cell in cells:
+        value = cell.cell_contents
+        if any(value is o or getattr(value, "__self__", None) is o for o in objects):
+            return True
+    return False
