@@ -2,7 +2,8 @@
 
 argon2 verification is CPU-heavy and blocking, so it runs on a small private thread pool with a bounded
 number of waiting requests; beyond that the login answers 429 RATE_LIMITED at once (overflow policy).
-Unknown users are verified against a dummy hash so timing does not reveal which logins exist.
+Unknown users are verified against a dummy hash so timing does not reveal which logins exist. Attempts
+are limited per client address (`ApiDeps.auth_per_minute`, SPEC/seeds: 5 a minute) before any of that.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from vssd.api.body import object_body, text_field
 from vssd.api.deps import DEPS, ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail, invalid
 from vssd.api.ports import UserRecord
+from vssd.api.ratelimit import SlidingWindow
 from vssd.api.respond import json_response
 from vssd.log import get_logger
 
@@ -51,6 +53,7 @@ class PasswordGate:
 
 
 GATE: web.AppKey[PasswordGate] = web.AppKey("vssd_password_gate", PasswordGate)
+LOGIN_LIMIT: web.AppKey[SlidingWindow | None] = web.AppKey("vssd_login_limit")
 
 
 def _credentials(data: dict[str, Any]) -> tuple[str, str]:
@@ -86,8 +89,18 @@ async def _find(deps: ApiDeps, name: str) -> UserRecord | None:
         raise ApiError(503, "DB_001", "user directory unavailable", headers={"Retry-After": "5"}) from None
 
 
+def _throttle(request: web.Request) -> None:
+    """SPEC's auth rate limit (per client address), checked before any work is done."""
+    limiter = request.app[LOGIN_LIMIT]
+    retry_after = limiter.hit(request.remote or "?") if limiter is not None else None
+    if retry_after is not None:
+        raise ApiError(429, "RATE_LIMITED", "too many login attempts; retry later",
+                       headers={"Retry-After": str(retry_after)})
+
+
 async def login(request: web.Request) -> web.Response:
     deps = deps_of(request)
+    _throttle(request)
     name, password = _credentials(await object_body(request))
     user = await _find(deps, name)
     ok = await request.app[GATE].check(user.password_hash if user else DUMMY_HASH, password)
@@ -110,6 +123,9 @@ async def _close_gate(app: web.Application) -> None:
 
 
 def add_routes(app: web.Application) -> None:
+    deps = app[DEPS]
+    app[LOGIN_LIMIT] = (SlidingWindow(deps.auth_per_minute, 60.0, deps.clock)
+                        if deps.auth_per_minute is not None else None)
     app.on_startup.append(_open_gate)
     app.on_cleanup.append(_close_gate)
     for prefix in ("/api", "/api/v1"):

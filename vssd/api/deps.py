@@ -31,6 +31,7 @@ class ApiDeps:
     refresh_ttl_s: int = 7 * 24 * 3600
     jwt_algorithm: str = "HS256"
     max_body_bytes: int = 1_048_576
+    auth_per_minute: int | None = 5
     password_threads: int = 2
     password_queue: int = 32
     version: str = "0.1.0"
@@ -40,6 +41,8 @@ class ApiDeps:
             raise ValueError(f"jwt_secret must be at least {MIN_SECRET_BYTES} bytes")
         if self.jwt_algorithm not in ("HS256", "HS384", "HS512"):
             raise ValueError(f"unsupported jwt_algorithm {self.jwt_algorithm!r}")
+        if self.auth_per_minute is not None and self.auth_per_minute < 1:
+            raise ValueError("auth_per_minute must be positive (or None for no limit)")
         if self.password_threads < 1 or self.password_queue < 1:
             raise ValueError("password_threads and password_queue must be positive")
 
