@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from daemon_rig import (
     SECRET,
     TIME_SCALE,
     Hub,
+    HubFactory,
     database,
     env_for,
     plan,
@@ -32,8 +33,6 @@ from vssd.app import Daemon
 from vssd.config.loader import load_config
 from vssd.sim.adb import AdbSimulator
 from vssd.sim.pbx import Endpoint, PbxConfig, PbxSimulator
-
-HubFactory = Callable[..., Awaitable[Hub]]
 
 
 @pytest.fixture

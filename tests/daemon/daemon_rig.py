@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,3 +167,4 @@ def env_for(dsn: str, pbx: PbxSimulator, adb: AdbSimulator, state_dir: Path, **o
     return env
 
 
+HubFactory = Callable[..., Awaitable[Hub]]
