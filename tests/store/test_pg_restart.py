@@ -24,12 +24,13 @@ def cluster_version() -> str | None:
 
 
 @pytest.mark.pg_restart
-async def test_postgres_restart_under_load_loses_nothing(store, db):
-    if os.environ.get("CI") != "true" and os.environ.get("VSSD_TEST_PG_RESTART") != "1":
-        pytest.skip("restarts the shared PostgreSQL; set VSSD_TEST_PG_RESTART=1 (CI runs it)")
+@pytest.mark.skipif(
+    os.environ.get("CI") != "true" and os.environ.get("VSSD_TEST_PG_RESTART") != "1",
+    reason="restarts the shared PostgreSQL; set VSSD_TEST_PG_RESTART=1 (CI runs it)",
+)
+@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None or cluster_version() is None, reason="no pg_ctlcluster")
+async def test_postgres_restart_under_load_loses_nothing(store, migrated_db):
     version = cluster_version()
-    if shutil.which("pg_ctlcluster") is None or version is None:
-        pytest.skip("no pg_ctlcluster on this machine")
     w = store.writer
     stop = asyncio.Event()
 
@@ -66,7 +67,7 @@ async def test_postgres_restart_under_load_loses_nothing(store, db):
         submitted = await producer
     await w.flush(timeout_s=60)
     assert saw_not_ready and w.stats.dropped_rows == 0 and w.stats.rejected_rows == 0
-    conn = await asyncpg.connect(db)
+    conn = await asyncpg.connect(migrated_db)
     try:
         causes = [r["cause"] for r in await conn.fetch(
             "SELECT cause FROM slot_transitions WHERE slot_id = 9 ORDER BY id"

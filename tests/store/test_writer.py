@@ -116,31 +116,30 @@ async def test_row_refused_by_postgres_is_isolated_not_the_batch(store, tmp_path
     assert json.loads(rejected.read_text())["r"]["attempt_id"] == "A3"
 
 
-async def test_terminated_backend_and_blocked_database_lose_nothing(store, admin, db):
+async def test_terminated_backend_and_blocked_database_lose_nothing(store, admin, migrated_db):
     w = store.writer
     for n in range(100):
         w.submit_transition(transition(2, n))
     await w.flush()
-    await block_database(admin, db)
+    await block_database(admin, migrated_db)
     try:
         for n in range(100, 300):
             w.submit_transition(transition(2, n))
         await until(lambda: not w.ready, "ready goes false during the outage")
         assert w.backlog == 200
     finally:
-        await unblock_database(admin, db)
+        await unblock_database(admin, migrated_db)
     await until(lambda: w.ready and w.backlog == 0, "recovery")
     assert w.stats.failures >= 1
     causes = [t["cause"] for t in await store.list_transitions(2, limit=1000)]
     assert causes == [f"seq={n}" for n in range(300)]
 
 
-async def test_buffer_overflow_spills_to_disk_in_order_and_replays(db, admin, tmp_path):
-    store = await Store.connect(db, spill_dir=tmp_path / "spill", writer=fast_writer(buffer_rows=50))
-    await store.migrate()
+async def test_buffer_overflow_spills_to_disk_in_order_and_replays(migrated_db, admin, tmp_path):
+    store = await Store.connect(migrated_db, spill_dir=tmp_path / "spill", writer=fast_writer(buffer_rows=50))
     w = store.writer
     try:
-        await block_database(admin, db)
+        await block_database(admin, migrated_db)
         try:
             for n in range(500):
                 w.submit_transition(transition(4, n))
@@ -150,7 +149,7 @@ async def test_buffer_overflow_spills_to_disk_in_order_and_replays(db, admin, tm
             assert w.spilling and w.backlog == 501
             assert any((tmp_path / "spill").glob("*.jsonl"))
         finally:
-            await unblock_database(admin, db)
+            await unblock_database(admin, migrated_db)
         w.submit_call("A4", outcome="busy", ended_at=1.7e9 + 3)  # newer than the spilled row: must win
         await w.flush()
         assert not w.spilling and w.stats.dropped_rows == 0 and w.stats.replayed_rows == 452
@@ -163,11 +162,10 @@ async def test_buffer_overflow_spills_to_disk_in_order_and_replays(db, admin, tm
         await store.close()
 
 
-async def test_close_spills_what_it_cannot_write_and_next_start_replays(db, admin, tmp_path):
+async def test_close_spills_what_it_cannot_write_and_next_start_replays(migrated_db, admin, tmp_path):
     spill_dir = tmp_path / "spill"
-    store = await Store.connect(db, spill_dir=spill_dir, writer=fast_writer(close_timeout_s=0.3))
-    await store.migrate()
-    await block_database(admin, db)
+    store = await Store.connect(migrated_db, spill_dir=spill_dir, writer=fast_writer(close_timeout_s=0.3))
+    await block_database(admin, migrated_db)
     try:
         for n in range(120):
             store.writer.submit_transition(transition(5, n))
@@ -176,8 +174,8 @@ async def test_close_spills_what_it_cannot_write_and_next_start_replays(db, admi
         with pytest.raises(StoreError):
             store.writer.submit_transition(transition(5, 999))
     finally:
-        await unblock_database(admin, db)
-    again = await Store.connect(db, spill_dir=spill_dir, writer=fast_writer())
+        await unblock_database(admin, migrated_db)
+    again = await Store.connect(migrated_db, spill_dir=spill_dir, writer=fast_writer())
     try:
         assert again.writer.backlog == 120
         await again.writer.flush()
@@ -186,13 +184,13 @@ async def test_close_spills_what_it_cannot_write_and_next_start_replays(db, admi
         await again.close()
 
 
-async def test_close_flushes_everything(db, tmp_path):
-    store = await Store.connect(db, spill_dir=tmp_path / "spill", writer=fast_writer(flush_interval_ms=60_000))
-    await store.migrate()
+async def test_close_flushes_everything(migrated_db, tmp_path):
+    writer = fast_writer(flush_interval_ms=60_000)
+    store = await Store.connect(migrated_db, spill_dir=tmp_path / "spill", writer=writer)
     for n in range(150):  # below batch_rows and a minute before the interval: only close() writes them
         store.writer.submit_transition(transition(6, n))
     await store.close()
-    conn = await asyncpg.connect(db)
+    conn = await asyncpg.connect(migrated_db)
     try:
         assert await conn.fetchval("SELECT count(*) FROM slot_transitions WHERE slot_id = 6") == 150
     finally:
