@@ -56,6 +56,12 @@ async def test_login_with_a_form_body(rig: Rig) -> None:
     assert (await resp.json())["role"] == "operator"
 
 
+async def test_json_sent_as_a_form_like_curl_without_content_type(rig: Rig) -> None:
+    resp = await rig.client.post("/api/auth/login", data=b'{"username": "admin", "password": "admin123"}',
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 200
+
+
 async def test_wrong_password_and_unknown_user_are_the_same_401(rig: Rig) -> None:
     wrong = await rig.client.post("/api/auth/login", json={"username": "admin", "password": "nope"})
     unknown = await rig.client.post("/api/auth/login", json={"username": "nobody", "password": "nope"})

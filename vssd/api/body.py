@@ -13,11 +13,14 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def object_body(request: web.Request) -> dict[str, Any]:
-    """The body as a dict: 400 INVALID_PARAMS when it is not JSON, 422 when it is JSON but not an object."""
-    if request.content_type in FORM_TYPES:
+    """The body as a dict: 400 INVALID_PARAMS when it is not JSON, 422 when it is JSON but not an object.
+
+    A form content type whose body is a JSON object is read as JSON (`curl -d '{...}'` without `-H`).
+    """
+    raw = await request.read()
+    if request.content_type in FORM_TYPES and not raw.lstrip().startswith(b"{"):
         form = await request.post()
         return {k: v for k, v in form.items() if isinstance(v, str)}
-    raw = await request.read()
     if not raw.strip():
         raise invalid([detail(["body"], "a JSON object is required")], "empty request body")
     try:
