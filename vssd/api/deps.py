@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from vssd import __version__
 from vssd.api.ports import CallFeed, PasswordVerifier, Readiness, SlotDirectory, UserDirectory
 from vssd.metrics import Metrics
 
@@ -34,7 +35,7 @@ class ApiDeps:
     auth_per_minute: int | None = 5
     password_threads: int = 2
     password_queue: int = 32
-    version: str = "0.1.0"
+    version: str = __version__
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
