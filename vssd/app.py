@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vssd.actors.farm import SlotFarm
+from vssd.actors.feed import CallFeedView
 from vssd.actors.slot import SlotSpec
 from vssd.actors.supervisor import Supervisor
 from vssd.adapters.adb import AdbAdapter, AdbError
@@ -26,12 +28,24 @@ from vssd.adapters.store import Store
 from vssd.calls.model import Attempt, Call
 from vssd.config.models import Config
 from vssd.fsm import LoopClock, SlotEnv, Timeouts, TransitionRecorder
+from vssd.metrics import AMI_EVENTS, Metrics, loop_lag_monitor, make_registry
 from vssd.notify import Notifier, keep_alive
 from vssd.tasks import TaskSet
 
 log = logging.getLogger("vssd.app")
 
 Stage = Callable[[], Awaitable[None]]
+DEMO_ADMIN_PASSWORD = "admin123"  # SPEC: demo credentials unless VSSD_ADMIN_PASSWORD is set
+
+
+class _MetricsBus:
+    """The in-process bus for slot transitions; for now its one subscriber is the transition counter."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
+        self._metrics.slot_transition(str(payload.get("to_state", "")))
 
 
 @dataclass(slots=True)
@@ -64,7 +78,8 @@ class Daemon:
         self.farm: SlotFarm | None = None
         self.supervisor: Supervisor | None = None
         self.api: Any = None
-        self.recent: deque[Call] = deque(maxlen=2000)
+        self.recent: deque[tuple[Call, str]] = deque(maxlen=2000)
+        self.metrics = make_registry()
         self.finished_calls = 0
         self._started: list[tuple[str, Stage]] = []
         self._specs: list[tuple[SlotSpec, SlotPlan]] = []
@@ -193,7 +208,7 @@ class Daemon:
     async def _start_actors(self) -> None:
         assert self.store is not None and self.pump is not None
         slots = self.config.slots
-        recorder = TransitionRecorder(self.clock, sink=self.store.writer)
+        recorder = TransitionRecorder(self.clock, sink=self.store.writer, bus=_MetricsBus(self.metrics))
         timeouts = Timeouts(registration_s=slots.registration_timeout_s, ring_s=slots.ring_timeout_s,
                             max_call_s=slots.max_call_duration_s, wrapup_s=slots.wrapup_s,
                             min_ring_s=min(15.0, slots.ring_timeout_s))
@@ -206,6 +221,8 @@ class Daemon:
             await farm.add(spec)
         farm.on_endpoint_list(self._endpoint_rows)
         self.farm = farm
+        self.metrics.bind_slots(farm.slot_views)
+        self.metrics.bind_writer_backlog(lambda: float(self.store.writer.backlog) if self.store else 0.0)
         for spec, plan in self._specs:
             if plan.enroll_trunk:
                 await farm.command(spec.slot_id, "enroll", trunk_id=plan.enroll_trunk, cause="enrolled at start")
@@ -236,7 +253,11 @@ class Daemon:
 
     # ---- intake: device health polling (the dialer and lead queues come here too) -----------------------------
     async def _start_intake(self) -> None:
-        self._intake = [self.tasks.spawn(self._poll_devices(), "device-poller")]
+        self._intake = [
+            self.tasks.spawn(self._poll_devices(), "device-poller"),
+            self.tasks.spawn(loop_lag_monitor(self.metrics), "loop-lag"),
+            self.tasks.spawn(self._sync_metrics(), "metrics-sync"),
+        ]
         for name, job in self.intake_jobs:
             self._intake.append(self.tasks.spawn(job(self), name))
 
@@ -264,9 +285,65 @@ class Daemon:
             self.farm.on_device(serial, adb_state=h.state, sim_ready=h.sim_state == "READY", in_service=h.in_service,
                                 battery_pct=h.battery_level, temperature_c=h.battery_temp_c)
 
+    async def _sync_metrics(self) -> None:
+        """Counters kept cheaply on hot paths (plain ints) are folded into Prometheus once a second."""
+        seen: dict[str, int] = {}
+        reconnects = 0
+        while True:
+            await asyncio.sleep(1.0)
+            if self.pump is None:
+                continue
+            link = self.pump.link
+            for name, count in list(link.events_by_type.items()):
+                delta = count - seen.get(name, 0)
+                if delta > 0:
+                    self.metrics.ami_events.labels(name if name in AMI_EVENTS else "other").inc(delta)
+                    seen[name] = count
+            if link.counts["reconnects"] > reconnects:
+                self.metrics.ami_reconnects.inc(link.counts["reconnects"] - reconnects)
+                reconnects = link.counts["reconnects"]
+            self.metrics.ami_link(link.is_up)
+
     # ---- API -------------------------------------------------------------------------------------------------
     async def _start_api(self) -> None:
-        return None
+        from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, verify_password
+        from vssd.api.app import make_app
+        from vssd.api.deps import ApiDeps
+        from vssd.api.server import ApiServer
+
+        assert self.store is not None and self.farm is not None
+        cfg, farm = self.config, self.farm
+        await ensure_admin(self.store, cfg.auth.admin_username, self._admin_password())
+        feed = CallFeedView(
+            live=lambda: [(c.call, sid) for sid, c in farm.cores.items() if c.call is not None],
+            recent=lambda: list(self.recent),
+        )
+        deps = ApiDeps(
+            slots=farm, calls=feed, users=StoreUserDirectory(self.store), readiness=self,
+            verify_password=verify_password, jwt_secret=self._jwt_secret(), metrics=self.metrics,
+            demo=cfg.mode == "demo", access_ttl_s=cfg.auth.access_token_ttl_s,
+            refresh_ttl_s=cfg.auth.refresh_token_ttl_s, jwt_algorithm=cfg.auth.jwt_algorithm,
+            max_body_bytes=cfg.http.max_body_bytes,
+            auth_per_minute=cfg.rate_limits.auth_per_minute if cfg.rate_limits.enabled else None,
+        )
+        self.api = ApiServer(make_app(deps), [(a.host, a.port) for a in cfg.http.listen],
+                             shutdown_timeout_s=cfg.http.shutdown_grace_s)
+        await self.api.start()
+
+    def _admin_password(self) -> str:
+        secret = self.config.auth.admin_password
+        return secret.get_secret_value() if secret is not None else DEMO_ADMIN_PASSWORD
+
+    def _jwt_secret(self) -> str:
+        """Configured, or (demo) generated once and kept in the state directory."""
+        if self.config.auth.jwt_secret is not None:
+            return self.config.auth.jwt_secret.get_secret_value()
+        path = self.config.state.dir / "jwt_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     async def _stop_api(self) -> None:
         if self.api is not None:
@@ -279,7 +356,9 @@ class Daemon:
 
     def _on_final(self, call: Call) -> None:
         self.finished_calls += 1
-        self.recent.appendleft(call)
+        self.metrics.call_outcome(str(call.outcome))
+        core = self.farm.core_for_call(call) if self.farm is not None else None
+        self.recent.appendleft((call, core.spec.slot_id if core else ""))
 
     def _on_registration(self, frame: Mapping[str, str]) -> None:
         if self.farm is not None:

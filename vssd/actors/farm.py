@@ -98,11 +98,11 @@ class SlotFarm:
 
     # ---- routing (synchronous: called from AMI and device handlers) ------------------------------------------
     def on_call(self, call: Call, what: str) -> None:
-        core = self._core_for_call(call)
+        core = self.core_for_call(call)
         if core is not None:
             core.note_call(call)
 
-    def _core_for_call(self, call: Call) -> SlotCore | None:
+    def core_for_call(self, call: Call) -> SlotCore | None:
         if call.attempt is not None:
             return self._by_endpoint.get(call.attempt.endpoint)
         for leg in call.legs.values():
