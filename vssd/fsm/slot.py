@@ -40,7 +40,7 @@ class SlotEnv:
     """What all slot machines of a process share: clock, timer settings, device limits, the listeners, and the
     callback registry python-statemachine would otherwise build for every machine (see `SlotMachine`)."""
 
-    __slots__ = ("clock", "timeouts", "limits", "recorder", "timers", "registries")
+    __slots__ = ("clock", "timeouts", "limits", "recorder", "timers", "hooks", "registries")
 
     def __init__(
         self,
@@ -54,6 +54,7 @@ class SlotEnv:
         self.timeouts = timeouts if timeouts is not None else Timeouts()
         self.limits = limits if limits is not None else DeviceLimits()
         self.timers = TimeoutListener(clock, self.timeouts)
+        self.hooks = SlotHooks(self.timers, self.recorder)
         self.registries: dict[type, CallbacksRegistry] = {}
 
 
@@ -87,7 +88,7 @@ class SlotFacts:
         self.unassign_pending = self.lost_pending = self.fault_pending = self.budget_pending = False
 
 
-# -- guards and entry bookkeeping --------------------------------------------------------------------------
+# -- guards and entry bookkeeping ----------------------------------------------------------------------------
 # Plain functions of the machine or model that python-statemachine passes in, never methods: a bound method
 # would tie the registry every machine of an env shares to the first machine (`SlotMachine`'s docstring).
 
@@ -120,32 +121,53 @@ def line_is_clear(machine: SlotMachine) -> bool:
     return not needs_bringup(machine)
 
 
-async def enter_idle(model: SlotFacts) -> None:
-    """Async on purpose: it puts the machine on python-statemachine's AsyncEngine (explicit
-    `await activate_initial_state()`, awaitable events) whatever listeners it has."""
+def enter_idle(model: SlotFacts) -> None:
     model.trunk_id = model.operator = model.campaign = None
 
 
-def enter_assigned(
-    model: SlotFacts, trunk_id: str | None = None, operator: str | None = None, campaign: str | None = None
-) -> None:
+def enter_assigned(model: SlotFacts, trunk_id: str | None, operator: str | None, campaign: str | None) -> None:
     model.trunk_id, model.operator, model.campaign = trunk_id, operator, campaign
 
 
-def enter_calling(model: SlotFacts, call_id: str | None = None) -> None:
-    model.start_call(call_id)
-
-
-def enter_active_call(
-    model: SlotFacts, source: Any = None, call_id: str | None = None, agent: str | None = None
-) -> None:
+def enter_active_call(model: SlotFacts, source: Any, call_id: str | None, agent: str | None) -> None:
     if source is not None and source.value == _S.READY:
         model.start_call(call_id)
     model.agent = agent
 
 
-def enter_fault(model: SlotFacts, event: Any = None) -> None:
-    model.hold_fault = str(event) == "budget_exhausted" or model.budget_pending
+class SlotHooks:
+    """The one entry callback of every state, shared by all machines of an env: the state's bookkeeping on the
+    model, then its timer (`TimeoutListener`), then the record (`TransitionRecorder`), in that order.
+
+    One callback instead of three because the AsyncEngine runs the callbacks of a step as one task each
+    (`asyncio.gather`), which is most of the cost of a transition. It is async on purpose: that puts the
+    machine on python-statemachine's AsyncEngine (explicit `await activate_initial_state()`, awaitable events).
+    """
+
+    __slots__ = ("timers", "recorder")
+
+    def __init__(self, timers: TimeoutListener, recorder: TransitionRecorder) -> None:
+        self.timers = timers
+        self.recorder = recorder
+
+    async def on_enter_state(  # the library passes what a callback names; these are every name the entries use
+        self, machine: SlotMachine, event: Any, source: Any, target: Any, cause: str | None = None,
+        ring_timeout_s: float | None = None, trunk_id: str | None = None, operator: str | None = None,
+        campaign: str | None = None, call_id: str | None = None, agent: str | None = None,
+    ) -> None:  # fmt: skip
+        model, state = machine.model, target.value
+        if state == _S.IDLE:
+            enter_idle(model)
+        elif state == _S.ASSIGNED:
+            enter_assigned(model, trunk_id, operator, campaign)
+        elif state == _S.CALLING:
+            model.start_call(call_id)
+        elif state == _S.ACTIVE_CALL:
+            enter_active_call(model, source, call_id, agent)
+        elif state == _S.FAULT:
+            model.hold_fault = str(event) == "budget_exhausted" or model.budget_pending
+        self.timers.on_enter_state(machine, target, ring_timeout_s)
+        self.recorder.on_enter_state(event, source, target, machine, cause)
 
 
 class SlotMachine(StateMachine):
@@ -153,20 +175,20 @@ class SlotMachine(StateMachine):
 
     Memory: python-statemachine resolves every callback per instance into a registry of about 1 KB per
     (state or transition) × callback, plus a `dir()` of each listener — ~40 KB and ~1 ms per machine here.
-    Every callback of this class is a plain function or a listener shared by the env (`SlotEnv.timers`,
-    `SlotEnv.recorder`), so the registry is the same for every machine of an env: the first machine builds
-    it, the others adopt it (`_register_callbacks`). Per-machine state lives on the model (`SlotFacts`) and
+    Every callback of this class is a plain function (the guards) or the listener shared by the env
+    (`SlotEnv.hooks`), so the registry is the same for every machine of an env: the first machine builds it,
+    the others adopt it (`_register_callbacks`). Per-machine state lives on the model (`SlotFacts`) and
     `timer` (`TimerState`). `add_listener` is refused: it would change the registry of every machine.
     """
 
-    idle = State("IDLE", value=_S.IDLE, initial=True, enter=enter_idle)
-    assigned = State("ASSIGNED", value=_S.ASSIGNED, enter=enter_assigned)
+    idle = State("IDLE", value=_S.IDLE, initial=True)
+    assigned = State("ASSIGNED", value=_S.ASSIGNED)
     registering = State("REGISTERING", value=_S.REGISTERING)
     ready = State("READY", value=_S.READY)
-    calling = State("CALLING", value=_S.CALLING, enter=enter_calling)
-    active_call = State("ACTIVE_CALL", value=_S.ACTIVE_CALL, enter=enter_active_call)
+    calling = State("CALLING", value=_S.CALLING)
+    active_call = State("ACTIVE_CALL", value=_S.ACTIVE_CALL)
     postcall = State("POSTCALL", value=_S.POSTCALL)
-    fault = State("FAULT", value=_S.FAULT, enter=enter_fault)
+    fault = State("FAULT", value=_S.FAULT)
 
     # -- SPEC's table --------------------------------------------------------------------------------------
 
@@ -206,7 +228,7 @@ class SlotMachine(StateMachine):
         self._env = env
         self._limits = env.limits
         start = SlotState(start_state) if start_state is not None else None
-        super().__init__(model=facts, start_value=start, listeners=[env.timers, env.recorder])
+        super().__init__(model=facts, start_value=start, listeners=[env.hooks])
 
     def _register_callbacks(self, listeners: list[object]) -> None:
         """Adopt the env's registry for this class, or build it (first machine) and check it is shareable."""
