@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from structlog.testing import capture_logs
+
 from tests.api.conftest import Rig
 
 
@@ -57,3 +59,17 @@ async def test_request_id_is_echoed_or_made(rig: Rig) -> None:
     assert made != "bad id with spaces\tand tabs" and len(made) == 32
     other = (await rig.client.get("/health")).headers["X-Request-ID"]
     assert other != made
+
+
+async def test_one_access_line_per_request_probes_at_debug(demo_rig: Rig) -> None:
+    with capture_logs() as logs:
+        await demo_rig.client.get("/api/slots/44?x=1")
+        await demo_rig.client.get("/health")
+        await demo_rig.client.post("/nope")
+    lines = [entry for entry in logs if entry["event"] == "http.request"]
+    assert [(e["method"], e["path"], e["route"], e["status"], e["log_level"]) for e in lines] == [
+        ("GET", "/api/slots/44", "/api/slots/{slot_id}", 200, "info"),
+        ("GET", "/health", "/health", 200, "debug"),
+        ("POST", "/nope", "unmatched", 404, "info"),
+    ]
+    assert all(e["duration_ms"] >= 0 for e in lines)

@@ -20,6 +20,8 @@ log = get_logger("vssd.api.access")
 REQUEST_ID_HEADER = "X-Request-ID"
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 UNMATCHED = "unmatched"
+# Probes and scrapes arrive every few seconds: their successes are logged at debug level only.
+QUIET_ROUTES = frozenset({"/health", "/health/live", "/health/ready", "/metrics"})
 CLIENT_GONE = 499  # nginx's convention: the client went away before the answer
 
 
@@ -55,8 +57,9 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             elapsed = time.perf_counter() - started
             route = route_of(request)
             deps_of(request).metrics.http_request(route, status, elapsed)
-            log.info("http.request", method=request.method, path=request.path, route=route, status=status,
-                     duration_ms=round(elapsed * 1000, 2), remote=request.remote)
+            emit = log.debug if route in QUIET_ROUTES and status < 400 else log.info
+            emit("http.request", method=request.method, path=request.path, route=route, status=status,
+                 duration_ms=round(elapsed * 1000, 2), remote=request.remote)
 
 
 @web.middleware
