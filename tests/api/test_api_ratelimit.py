@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 from tests.api.conftest import Rig
+from vssd.adapters.store_users import verify_password
 from vssd.api.ratelimit import SlidingWindow
 
 
@@ -48,3 +52,25 @@ async def test_login_is_limited_per_client(make_rig) -> None:
     rig.clock.now += 61
     resp = await rig.client.post("/api/auth/login", json={"username": "admin", "password": "admin123"})
     assert resp.status == 200
+
+
+async def test_password_checks_in_flight_are_bounded(make_rig) -> None:
+    """With one check allowed in flight, a second concurrent login is refused at once, not queued."""
+    started, release = threading.Event(), threading.Event()
+
+    def held_verify(password_hash: str, password: str) -> bool:
+        started.set()
+        release.wait(10)
+        return verify_password(password_hash, password)
+
+    rig: Rig = await make_rig(verify_password=held_verify, password_queue=1)
+    good = {"username": "admin", "password": "admin123"}
+    first = asyncio.ensure_future(rig.client.post("/api/auth/login", json=good))
+    try:
+        assert await asyncio.to_thread(started.wait, 10)
+        second = await rig.client.post("/api/auth/login", json=good)
+        assert second.status == 429
+        assert (await second.json())["code"] == "RATE_LIMITED"
+    finally:
+        release.set()
+    assert (await first).status == 200
