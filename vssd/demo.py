@@ -16,6 +16,9 @@ import random
 import signal
 import subprocess
 import sys
+from pathlib import Path
+
+import aiohttp
 
 from vssd.adapters.adb import AdbAdapter, AdbError
 from vssd.app import Daemon, SlotPlan
@@ -111,7 +114,23 @@ async def run(concurrency: int, env: dict[str, str]) -> int:
         return 0
     finally:
         await daemon.stop()
-        print(f"vssd demo: stopped; {daemon.finished_calls} calls finished", flush=True)
+        saved = await save_ledger(config.state.dir)
+        print(f"vssd demo: stopped; {daemon.finished_calls} calls finished; PBX ledger saved to {saved}", flush=True)
+
+
+async def save_ledger(state_dir: Path) -> Path | None:
+    """Keep the PBX simulator's ledger of this run beside the store: the oracle for what was really dialled."""
+    path = state_dir / "pbx-ledger.json"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            http.get(f"http://127.0.0.1:{AMI_CONTROL_PORT}/ledger") as resp,
+        ):
+            body = await resp.read()
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+    await asyncio.to_thread(path.write_bytes, body)
+    return path
 
 
 def main(argv: list[str]) -> int:
