@@ -288,7 +288,7 @@ class Daemon:
     async def _sync_metrics(self) -> None:
         """Counters kept cheaply on hot paths (plain ints) are folded into Prometheus once a second."""
         seen: dict[str, int] = {}
-        reconnects = 0
+        reconnects = restarts = 0
         while True:
             await asyncio.sleep(1.0)
             if self.pump is None:
@@ -303,6 +303,17 @@ class Daemon:
                 self.metrics.ami_reconnects.inc(link.counts["reconnects"] - reconnects)
                 reconnects = link.counts["reconnects"]
             self.metrics.ami_link(link.is_up)
+            restarts = self._sync_actor_metrics(restarts)
+
+    def _sync_actor_metrics(self, restarts_seen: int) -> int:
+        if self.farm is None or self.supervisor is None:
+            return restarts_seen
+        depths = [core.mailbox.qsize() for core in self.farm.cores.values()]
+        self.metrics.inbox_depth(max(depths, default=0))
+        restarts = sum(self.supervisor.restarts(slot_id) for slot_id in self.farm.cores)
+        if restarts > restarts_seen:
+            self.metrics.actor_restarts.inc(restarts - restarts_seen)
+        return max(restarts, restarts_seen)
 
     # ---- API -------------------------------------------------------------------------------------------------
     async def _start_api(self) -> None:
