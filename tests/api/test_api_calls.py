@@ -50,6 +50,8 @@ async def test_feed_filters_are_normalised_for_the_port(rig: Rig) -> None:
     }
     await _feed(rig, "?start_date=2026-11-01&end_date=2026-11-02T12:00:00%2B03:00")
     assert rig.calls.asked[-1][2] == {"date_from": "2026-11-01T00:00:00+00:00", "date_to": "2026-11-02T12:00:00+03:00"}
+    await _feed(rig, "?date_from=2026-11-01 08:30&date_to=2026-11-02T12:00:00+03:00")  # '+' unencoded
+    assert rig.calls.asked[-1][2] == {"date_from": "2026-11-01T08:30:00+00:00", "date_to": "2026-11-02T12:00:00+03:00"}
 
 
 async def test_feed_bad_dates_are_422(rig: Rig) -> None:

@@ -7,6 +7,7 @@ normalised to `date_from`/`date_to` ISO-8601 instants (UTC when no offset is giv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,9 +27,19 @@ DATE_ALIASES = {"date_from": "date_from", "start_date": "date_from", "date_to": 
 SEED_ALIASES = {"number": "phone_number", "start_time": "started_at", "end_time": "ended_at", "slot": "slot_id"}
 
 
+_SPACED_OFFSET = re.compile(r"(T\d[\d:.]*) (\d\d:?\d\d)\Z")
+
+
 def _instant(raw: str) -> datetime:
-    """An ISO date or date-time; naive values are UTC. ValueError when neither."""
-    value = datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
+    """An ISO date or date-time; naive values are UTC. ValueError when neither.
+
+    Accepts a space for the `T`, and a space for the `+` of an offset (an unencoded `+` in a query string
+    arrives as a space).
+    """
+    text = raw.strip()
+    if "T" not in text:
+        text = text.replace(" ", "T", 1)
+    value = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", text))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
