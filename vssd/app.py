@@ -148,7 +148,7 @@ class Daemon:
             backoff_cap_s=ami.reconnect_max_s,
         )
         self.pump = CallPump(settings, on_final=self._on_final, on_update=self._on_update,
-                             on_registration=self._on_registration)
+                             on_registration=self._on_registration, is_inbound_leg=self._is_slot_leg)
         await self.pump.start()
         await self.pump.link.wait_up(self.stage_timeout_s - 1)
 
@@ -324,7 +324,8 @@ class Daemon:
 
         assert self.store is not None and self.farm is not None
         cfg, farm = self.config, self.farm
-        await ensure_admin(self.store, cfg.auth.admin_username, self._admin_password())
+        await ensure_admin(self.store, cfg.auth.admin_username, self._admin_password(),
+                           reset_password=cfg.auth.admin_password is not None)
         feed = CallFeedView(
             live=lambda: [(c.call, sid) for sid, c in farm.cores.items() if c.call is not None],
             recent=lambda: list(self.recent),
@@ -370,6 +371,9 @@ class Daemon:
         self.metrics.call_outcome(str(call.outcome))
         core = self.farm.core_for_call(call) if self.farm is not None else None
         self.recent.appendleft((call, core.spec.slot_id if core else ""))
+
+    def _is_slot_leg(self, channel: str) -> bool:
+        return self.farm is not None and self.farm.endpoint_of(channel) is not None
 
     def _on_registration(self, frame: Mapping[str, str]) -> None:
         if self.farm is not None:

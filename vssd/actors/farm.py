@@ -66,9 +66,11 @@ class SlotFarm:
         core = self.cores.get(slot_id)
         if core is None:
             return
-        if core.call is not None and core.call.outcome is None:
-            for leg in [leg for leg in core.call.legs.values() if leg.live][:1]:
+        call = core.call
+        if call is not None and call.outcome is None:
+            for leg in [leg for leg in call.legs.values() if leg.live][:1]:
                 await self.dialer.hangup(leg.channel)
+            await _until_recorded(core, call, timeout_s=10.0)
         await self.supervisor.remove(slot_id)
         del self.cores[slot_id]
         self._by_endpoint.pop(core.spec.endpoint, None)
@@ -106,11 +108,17 @@ class SlotFarm:
         if call.attempt is not None:
             return self._by_endpoint.get(call.attempt.endpoint)
         for leg in call.legs.values():
-            if leg.channel.startswith("PJSIP/"):
-                core = self._by_endpoint.get(leg.channel[6:].rsplit("-", 1)[0])
-                if core is not None:
-                    return core
+            endpoint = self.endpoint_of(leg.channel)
+            if endpoint is not None:
+                return self._by_endpoint[endpoint]
         return None
+
+    def endpoint_of(self, channel: str) -> str | None:
+        """The slot endpoint of a channel such as ``PJSIP/6001-0000002a``, if it is one of ours."""
+        if not channel.startswith("PJSIP/"):
+            return None
+        endpoint = channel[6:].rsplit("-", 1)[0]
+        return endpoint if endpoint in self._by_endpoint else None
 
     def on_registration(self, frame: Mapping[str, str]) -> None:
         if frame.get("event") == "ContactStatus":
@@ -151,6 +159,14 @@ class SlotFarm:
             key = (core.state.value, core.spec.type)
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+
+async def _until_recorded(core: SlotCore, call: Call, timeout_s: float) -> None:
+    """Wait for the actor to record the call's outcome (it clears `core.call`), bounded."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while core.call is call and loop.time() < deadline:  # noqa: ASYNC110 (the actor owns core.call)
+        await asyncio.sleep(0.05)
 
 
 def slot_view(core: SlotCore) -> dict[str, Any]:

@@ -41,8 +41,9 @@ class CallPump:
         clock: Callable[[], float] = time.time,
         unconfirmed_after_s: float | None = None,
         on_registration: Callable[[Frame], None] | None = None,
+        is_inbound_leg: Callable[[str], bool] | None = None,
     ) -> None:
-        self.tracker = CallTracker(on_final=on_final, on_update=on_update, clock=clock)
+        self.tracker = CallTracker(on_final=on_final, on_update=on_update, clock=clock, is_inbound_leg=is_inbound_leg)
         self._on_registration = on_registration
         sink = self.tracker.feed if on_registration is None else self._route
         self.link = AmiLink(settings, sink=sink, on_ready=self._on_ready)

@@ -97,10 +97,13 @@ class Call:
     answer_evidence: str = ""
     note: str = ""
     cdr: dict[str, str] = field(default_factory=dict)
+    inbound: bool = False  # a call that arrived on one of vssd's own slot legs: its caller is the customer
 
     @property
     def customer_side(self) -> str:
-        return self.attempt.customer_side if self.attempt else SIDE_B
+        if self.attempt is not None:
+            return self.attempt.customer_side
+        return SIDE_A if self.inbound else SIDE_B
 
     @property
     def live_legs(self) -> int:

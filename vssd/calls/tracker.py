@@ -56,7 +56,11 @@ class CallTracker:
         on_final: CallHook | None = None,
         on_update: UpdateHook | None = None,
         clock: Callable[[], float] = time.time,
+        is_inbound_leg: Callable[[str], bool] | None = None,
     ) -> None:
+        """``is_inbound_leg(channel)``: true for a channel of one of vssd's own slot legs; a call that starts on
+        one is an inbound call, answered when that leg goes Up (the PBX or an operator picked it up)."""
+        self._is_inbound_leg = is_inbound_leg
         self._on_final = on_final
         self._on_update = on_update
         self._clock = clock
@@ -187,6 +191,7 @@ class CallTracker:
         call = self._by_uid.get(uid) or self._call_by_link(leg)
         if call is None:
             call = Call(call_id=uid, root=uid, started_at=ts)
+            call.inbound = self._is_inbound_leg is not None and self._is_inbound_leg(leg.channel)
             self._open[call.call_id] = call
             leg.side = SIDE_A
         self._attach(call, leg)
@@ -321,7 +326,8 @@ class CallTracker:
         if call is None or leg is None:
             return
         state = ev.get("channelstate", "")
-        if leg.side != call.customer_side or leg.dialed_by is None:
+        dialled = leg.dialed_by is not None or (call.inbound and uid == call.root)
+        if leg.side != call.customer_side or not dialled:
             return
         if state == STATE_RINGING:
             self._ringing(call, ts)
