@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -148,12 +149,20 @@ async def database() -> AsyncIterator[str]:
             await conn.close()
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on now (the API cannot take port 0; the demo's 3000… may be taken)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def env_for(dsn: str, pbx: PbxSimulator, adb: AdbSimulator, state_dir: Path, **over: str) -> dict[str, str]:
     env = {
         "VSSD_DATABASE_URL": dsn,
         "VSSD_AMI__PORT": str(pbx.port),
         "VSSD_ADB__PORT": str(adb.port),
         "VSSD_STATE_DIR": str(state_dir),
+        "VSSD_HTTP__LISTEN": f'[{{"host": "127.0.0.1", "port": {free_port()}}}]',
         "VSSD_SLOTS__WRAPUP_S": "0.2",
         "VSSD_SLOTS__HEALTH_POLL_INTERVAL_S": "0.2",
         "VSSD_AMI__PING_INTERVAL_S": "0.3",

@@ -120,6 +120,6 @@ async def test_budget_spent_during_a_call_still_ends_the_call_then_faults(hub_fa
     crash(hub, "6001")
     await until(lambda: supervisor.status(slot_a) is ActorStatus.FAULTED)
     await until(lambda: call.outcome is not None)
-    await until(lambda: hub.state("6001") is SlotState.FAULT, timeout_s=2.0)
+    await until(lambda: hub.state("6001") is SlotState.FAULT, timeout_s=1.0)
     rows = await hub.calls()
     assert rows[call.attempt.action_id]["outcome"] == "answered"

@@ -6,6 +6,8 @@ POSTCALL; an unhealthy, unenrolled or unknown slot is never dialled.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from daemon_rig import ENROLLED_AUTO, LS, MF, NOT_ENROLLED, NOT_PLANNED, Hub, until
 
@@ -29,11 +31,14 @@ FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-async def test_phone_fault_mid_call_is_applied_after_the_call(hub: Hub, fault: str) -> None:
-    breaks, seen, mends = FAULTS[fault]
+async def test_phone_faults_mid_call_are_applied_after_the_call(hub: Hub) -> None:
     script(hub)
-    endpoint, serial = MF[0], hub.serials[0]
+    await asyncio.gather(*(phone_fault_mid_call(hub, MF[i], hub.serials[i], fault)
+                           for i, fault in enumerate(sorted(FAULTS))))
+
+
+async def phone_fault_mid_call(hub: Hub, endpoint: str, serial: str, fault: str) -> None:
+    breaks, seen, mends = FAULTS[fault]
     call = await hub.dial(endpoint, LONG)
     await until(lambda: hub.state(endpoint) is SlotState.ACTIVE_CALL)
     breaks(hub.adb, serial)
@@ -83,29 +88,32 @@ async def test_devices_and_endpoints_outside_the_enrolled_plan_are_never_dialled
     assert not hub.originates(NOT_ENROLLED) and not hub.originates(NOT_PLANNED)
 
 
-async def test_registration_lost_on_a_ready_slot_and_back(hub: Hub) -> None:
+async def test_registration_lost_and_back_on_a_ready_slot_and_mid_call(hub: Hub) -> None:
     script(hub)
-    hub.pbx.set_registered("6005", False)
-    await until(lambda: hub.state("6005") is SlotState.REGISTERING)
+    await asyncio.gather(registration_lost_when_ready(hub, "6005"), registration_lost_mid_call(hub, "6006"))
+
+
+async def registration_lost_when_ready(hub: Hub, endpoint: str) -> None:
+    hub.pbx.set_registered(endpoint, False)
+    await until(lambda: hub.state(endpoint) is SlotState.REGISTERING)
     with pytest.raises(SlotBusy):
-        await hub.dial("6005", SHORT)
-    hub.pbx.set_registered("6005", True)
-    await until(lambda: hub.state("6005") is SlotState.READY)
-    assert str((await hub.run_call("6005", SHORT)).outcome) == "answered"
-    assert (await hub.transitions("6005"))[3:5] == [("READY", "REGISTERING"), ("REGISTERING", "READY")]
-    assert len(hub.originates("6005")) == 1
+        await hub.dial(endpoint, SHORT)
+    hub.pbx.set_registered(endpoint, True)
+    await until(lambda: hub.state(endpoint) is SlotState.READY)
+    assert str((await hub.run_call(endpoint, SHORT)).outcome) == "answered"
+    assert (await hub.transitions(endpoint))[3:5] == [("READY", "REGISTERING"), ("REGISTERING", "READY")]
+    assert len(hub.originates(endpoint)) == 1
 
 
-async def test_registration_lost_mid_call_is_applied_after_the_call(hub: Hub) -> None:
-    script(hub)
-    call = await hub.dial("6006", LONG)
-    await until(lambda: hub.state("6006") is SlotState.ACTIVE_CALL)
-    hub.pbx.set_registered("6006", False)
-    await until(lambda: not hub.core("6006").health.sip_reachable)
-    assert call.outcome is None and hub.state("6006") is SlotState.ACTIVE_CALL
-    await until(lambda: call.outcome is not None and hub.state("6006") is SlotState.REGISTERING)
-    hub.pbx.set_registered("6006", True)
-    await until(lambda: hub.state("6006") is SlotState.READY)
+async def registration_lost_mid_call(hub: Hub, endpoint: str) -> None:
+    call = await hub.dial(endpoint, LONG)
+    await until(lambda: hub.state(endpoint) is SlotState.ACTIVE_CALL)
+    hub.pbx.set_registered(endpoint, False)
+    await until(lambda: not hub.core(endpoint).health.sip_reachable)
+    assert call.outcome is None and hub.state(endpoint) is SlotState.ACTIVE_CALL
+    await until(lambda: call.outcome is not None and hub.state(endpoint) is SlotState.REGISTERING)
+    hub.pbx.set_registered(endpoint, True)
+    await until(lambda: hub.state(endpoint) is SlotState.READY)
     assert str(call.outcome) == "answered"
-    assert (await hub.transitions("6006"))[4:] == [
+    assert (await hub.transitions(endpoint))[4:] == [
         ("CALLING", "ACTIVE_CALL"), ("ACTIVE_CALL", "POSTCALL"), ("POSTCALL", "REGISTERING"), ("REGISTERING", "READY")]
