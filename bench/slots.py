@@ -241,6 +241,10 @@ def run_worker(kind: str, n: int, rounds: int) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in psutil.getloadavg())
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -281,8 +285,8 @@ def main() -> int:
         kind, n = args.worker
         print(json.dumps(asyncio.run(worker(kind, int(n), args.rounds))))
         return 0
-    print(f"python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs, storm rounds={args.rounds}; "
-          "sink: counting no-op; dialer: in-process fake")
+    print(f"python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs, load average {load()}, "
+          f"storm rounds={args.rounds}; sink: counting no-op; dialer: in-process fake")
     goals_met = True
     for n in args.sizes:
         ours, bare = run_worker("ours", n, args.rounds), run_worker("bare", n, args.rounds)
@@ -291,7 +295,8 @@ def main() -> int:
             goals_met &= ours["start_s"] <= START_GOAL_S and ours["rss_kb"] <= RSS_GOAL_KB
     if not args.no_writer:
         goals_met &= writer_section(args.rows) == 0
-    print("\nreproduce: .venv/bin/python bench/slots.py " + " ".join(sys.argv[1:]))
+    print(f"\nload average at the end {load()} (other work on the machine skews every figure; compare ratios)")
+    print("reproduce: .venv/bin/python bench/slots.py " + " ".join(sys.argv[1:]))
     return 0 if goals_met else 1
 
 
