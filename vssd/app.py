@@ -248,8 +248,17 @@ class Daemon:
             await asyncio.sleep(0.05)
 
     async def _on_fault(self, slot_id: str, reason: str) -> None:
-        if self.farm is not None and slot_id in self.farm.cores:
-            await self.farm.cores[slot_id].machine.report_budget_exhausted(reason)
+        """The restart budget of a slot is spent: end its call (no actor follows it any more), then FAULT."""
+        if self.farm is None or slot_id not in self.farm.cores:
+            return
+        await self.farm.cores[slot_id].machine.report_budget_exhausted(reason)
+        if self.farm.cores[slot_id].call is not None:
+            self.tasks.spawn(self._finish_then_fault(slot_id, reason), f"finish-call-{slot_id}")
+
+    async def _finish_then_fault(self, slot_id: str, reason: str) -> None:
+        assert self.farm is not None
+        await self.farm.finish_call(slot_id)
+        await self.farm.cores[slot_id].machine.report_budget_exhausted(reason)
 
     # ---- intake: device health polling (the dialer and lead queues come here too) -----------------------------
     async def _start_intake(self) -> None:

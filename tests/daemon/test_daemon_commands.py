@@ -64,10 +64,6 @@ async def test_max_call_duration_hangs_the_call_up(hub_factory: HubFactory) -> N
     assert (await hub.calls())[call.attempt.action_id]["outcome"] == "answered"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "vssd/actors/slot.py SlotActor._cmd_dial and vssd/actors/farm.py SlotFarm.dial default ring_timeout_s to "
-    "a literal 30.0, so slots.ring_timeout_s from the configuration never reaches the Originate's Timeout nor "
-    "the FSM's ring timer (Timeouts.ring_s is only used when None is passed)"))
 async def test_configured_ring_timeout_reaches_the_originate(hub_factory: HubFactory) -> None:
     hub = await hub_factory(VSSD_SLOTS__RING_TIMEOUT_S="20")
     await ready(hub, ENROLLED_AUTO)

@@ -94,20 +94,12 @@ async def test_spent_restart_budget_faults_the_slot_and_the_daemon_lives_on(hub_
     assert rows[-1]["to_state"] == "FAULT" and "restart budget spent" in rows[-1]["cause"]
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason=(
-    "vssd/actors/farm.py SlotFarm.command: once the supervisor gave up on a slot's actor nothing reads its "
-    "mailbox, so a command (dial) is queued and waits out the whole timeout (TimeoutError) instead of being "
-    "refused at once with SlotBusy"))
 async def test_dial_on_a_slot_given_up_on_is_refused_at_once(hub_factory: HubFactory) -> None:
     hub = await faulted_by_crashes(hub_factory)
     with pytest.raises(SlotBusy):
         await hub.daemon.farm.command(hub.slot("6001"), "dial", timeout_s=0.5, number=SHORT)
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason=(
-    "vssd/app.py Daemon._on_fault + vssd/actors/supervisor.py _give_up: when the budget is spent during a call "
-    "the machine only notes budget_pending, but no actor is left to follow the call, so its end is never "
-    "applied: the slot stays in ACTIVE_CALL forever (never POSTCALL → FAULT) and the call is never recorded"))
 async def test_budget_spent_during_a_call_still_ends_the_call_then_faults(hub_factory: HubFactory) -> None:
     hub = await hub_factory(VSSD_SLOTS__RESTART_BUDGET_COUNT="1")
     await ready(hub, ENROLLED_AUTO)

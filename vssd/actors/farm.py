@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from vssd.actors.slot import CallRecords, Command, Dialer, SlotActor, SlotBusy, SlotCore, SlotSpec
-from vssd.actors.supervisor import Supervisor
+from vssd.actors.supervisor import ActorStatus, Supervisor
 from vssd.calls.model import Call
 from vssd.fsm import SlotEnv, SlotMachine, SlotState
 
@@ -58,8 +58,26 @@ class SlotFarm:
         self._by_endpoint[spec.endpoint] = core
         if spec.device_serial:
             self._by_serial[spec.device_serial] = core
-        self.supervisor.add(spec.slot_id, lambda: SlotActor(core, self.dialer, self.records, self.next_call_id))
+        self.supervisor.add(spec.slot_id, lambda: self._actor(core))
         return core
+
+    def _actor(self, core: SlotCore) -> SlotActor:
+        return SlotActor(core, self.dialer, self.records, self.next_call_id, self.env.timeouts)
+
+    async def finish_call(self, slot_id: str, timeout_s: float = 10.0) -> None:
+        """The slot's actor was given up on during a call: hang the call up and record it without the actor."""
+        core = self.cores.get(slot_id)
+        if core is None or core.call is None or core.call.outcome is not None:
+            return
+        call = core.call
+        for leg in [leg for leg in call.legs.values() if leg.live][:1]:
+            await self.dialer.hangup(leg.channel)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while call.outcome is None and loop.time() < deadline:  # noqa: ASYNC110 (the PBX ends the call)
+            await asyncio.sleep(0.05)
+        core.call_dirty = True
+        await self._actor(core).step()
 
     async def remove(self, slot_id: str) -> None:
         """Delete a slot at run time; a live call is hung up first."""
@@ -81,11 +99,13 @@ class SlotFarm:
         core = self.cores.get(slot_id)
         if core is None:
             raise KeyError(slot_id)
+        if self.supervisor.status(slot_id) in (ActorStatus.FAULTED, ActorStatus.FINISHED):
+            raise SlotBusy(f"slot {slot_id} has no running actor (restart budget spent)")
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         core.submit(Command(name, args, reply))
         return await asyncio.wait_for(reply, timeout_s)
 
-    async def dial(self, number: str, slot: str, ring_timeout_s: float = 30.0) -> Call:
+    async def dial(self, number: str, slot: str, ring_timeout_s: float | None = None) -> Call:
         """`slot` is a slot id or a type (AUTO/MF/LS): a type picks a READY slot of that type."""
         candidates = [slot] if slot in self.cores else [
             c.spec.slot_id for c in self.cores.values() if c.spec.type == slot and c.state is SlotState.READY

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from vssd.calls.model import Call, DialRequest
 from vssd.calls.outcomes import Outcome
-from vssd.fsm import Health, SlotMachine, SlotState, Timeout, TransitionNotAllowed
+from vssd.fsm import Health, SlotMachine, SlotState, Timeout, Timeouts, TransitionNotAllowed
 
 log = logging.getLogger("vssd.actors.slot")
 
@@ -122,11 +122,14 @@ class SlotCore:
 class SlotActor:
     """Runs until cancelled; any exception is a crash the supervisor restarts."""
 
-    def __init__(self, core: SlotCore, dialer: Dialer, records: CallRecords, call_ids: Callable[[], str]) -> None:
+    def __init__(
+        self, core: SlotCore, dialer: Dialer, records: CallRecords, call_ids: Callable[[], str], timeouts: Timeouts
+    ) -> None:
         self.core = core
         self.dialer = dialer
         self.records = records
         self._call_ids = call_ids
+        self._timeouts = timeouts
 
     async def on_restart(self) -> None:
         """Re-adopt the live call the dead instance was following, checked against the PBX (`Status`)."""
@@ -205,10 +208,11 @@ class SlotActor:
         await self._hang_up(call)
         return True
 
-    async def _cmd_dial(self, number: str, ring_timeout_s: float = 30.0, caller_id: str = "") -> Call:
+    async def _cmd_dial(self, number: str, ring_timeout_s: float | None = None, caller_id: str = "") -> Call:
         core = self.core
         if core.state is not SlotState.READY or (core.call is not None and core.call.outcome is None):
             raise SlotBusy(f"slot {core.spec.slot_id} is {core.state.value}")
+        ring_timeout_s = self._timeouts.ring_for(ring_timeout_s)
         req = DialRequest(number=number, endpoint=core.spec.endpoint, ring_timeout_s=ring_timeout_s,
                           caller_id=caller_id, action_id=self._call_ids())
         call = await self.dialer.originate(req)
