@@ -22,7 +22,7 @@ from vssd.actors.feed import CallFeedView
 from vssd.actors.slot import SlotSpec
 from vssd.actors.supervisor import Supervisor
 from vssd.adapters.adb import AdbAdapter, AdbError
-from vssd.adapters.ami import AmiSettings
+from vssd.adapters.ami import AmiFatal, AmiSettings
 from vssd.adapters.ami_calls import CallPump
 from vssd.adapters.store import Store
 from vssd.calls.model import Attempt, Call
@@ -35,6 +35,7 @@ from vssd.tasks import TaskSet
 log = logging.getLogger("vssd.app")
 
 Stage = Callable[[], Awaitable[None]]
+SIMULATOR_MARK = "vssd-sim"  # in the simulator's AsteriskVersion
 DEMO_ADMIN_PASSWORD = "admin123"  # SPEC: demo credentials unless VSSD_ADMIN_PASSWORD is set
 
 
@@ -67,6 +68,7 @@ class Daemon:
     stage_timeout_s: float = 15.0
     call_grace_s: float = 5.0
     intake_jobs: list[tuple[str, Callable[[Daemon], Awaitable[None]]]] = field(default_factory=list)
+    require_simulator: bool = False  # demo: refuse to drive anything but the PBX simulator
 
     def __post_init__(self) -> None:
         self.clock = LoopClock()
@@ -151,6 +153,9 @@ class Daemon:
                              on_registration=self._on_registration, is_inbound_leg=self._is_slot_leg)
         await self.pump.start()
         await self.pump.link.wait_up(self.stage_timeout_s - 1)
+        if self.require_simulator and SIMULATOR_MARK not in self.pump.link.version:
+            raise AmiFatal(f"the AMI peer at {ami.host}:{ami.port} is not the PBX simulator "
+                           f"({self.pump.link.version!r}); a demo never drives a real PBX")
 
     async def _stop_pbx(self) -> None:
         if self.pump is not None:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from vssd.adapters.adb import AdbAdapter, AdbError
 from vssd.app import Daemon, SlotPlan
 from vssd.config.loader import load_config
 from vssd.log import configure_logging
+from vssd.run import serve
 
 AMI_PORT, AMI_CONTROL_PORT, ADB_PORT, ADB_CONTROL_PORT = 15038, 15039, 15037, 15036
 SIM_SECRET = "vssd-sim-secret"
@@ -98,24 +98,18 @@ async def run(concurrency: int, env: dict[str, str]) -> int:
     env.setdefault("VSSD_SLOTS__WRAPUP_S", "1")
     config = load_config(env.get("VSSD_CONFIG"), env)
     daemon = Daemon(config, slot_plan=slot_plan(await _phones()), ami_secret=env.get("VSSD_SIM_AMI_SECRET", SIM_SECRET),
-                    intake_jobs=[("demo-dialer", calls_flowing(concurrency))])
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+                    intake_jobs=[("demo-dialer", calls_flowing(concurrency))], require_simulator=True)
     try:
-        await daemon.start()
-        if "vssd-sim" not in daemon.pump.link.version:
-            print(f"vssd demo: the AMI peer is not the simulator ({daemon.pump.link.version!r})", file=sys.stderr)
-            return 2
-        print(f"vssd demo: {len(daemon.farm.cores)} slots, AMI {daemon.pump.link.version}, ready={daemon.ready()}",
-              flush=True)
-        await stop.wait()
-        return 0
+        return await serve(daemon, announce=_announce)
     finally:
-        await daemon.stop()
         saved = await save_ledger(config.state.dir)
         print(f"vssd demo: stopped; {daemon.finished_calls} calls finished; PBX ledger saved to {saved}", flush=True)
+
+
+def _announce(daemon: Daemon) -> None:
+    ports = ", ".join(str(a.port) for a in daemon.config.http.listen)
+    print(f"vssd demo: {len(daemon.farm.cores)} slots, AMI {daemon.pump.link.version}, ready={daemon.ready()}; "
+          f"API on 127.0.0.1 ports {ports} (admin / admin123)", flush=True)
 
 
 async def save_ledger(state_dir: Path) -> Path | None:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 from vssd.app import Daemon
 from vssd.config.errors import ConfigError
@@ -14,13 +15,16 @@ from vssd.config.loader import DEFAULT_CONFIG_PATH, load_config
 from vssd.log import configure_logging
 
 
-async def serve(daemon: Daemon) -> int:
+async def serve(daemon: Daemon, announce: Callable[[Daemon], None] | None = None) -> int:
+    """Start, run until SIGTERM/SIGINT, stop in stages. A failed start still stops what did start."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         await daemon.start()
+        if announce is not None:
+            announce(daemon)
         await stop.wait()
         return 0
     finally:
