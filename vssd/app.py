@@ -100,8 +100,8 @@ class Daemon:
             ("intake", self._start_intake, self._stop_intake),
             ("api", self._start_api, self._stop_api),
         ):
+            self._started.append((name, down))  # before: a stage that fails half-way is still undone by stop()
             await self._timed(f"start {name}", up)
-            self._started.append((name, down))
         self.notifier.ready()
         self.tasks.spawn(keep_alive(self.notifier, healthy=self.ready), "watchdog")
 
