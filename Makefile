@@ -13,11 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The stock adb client is used by tests against the device simulator (Debian package `adb`).
+# The stock adb client is used by tests against the device simulator (Debian package `adb`); the npm
+# socket.io-client (into .npm/) by the real-time tests.
 tools:
 	@command -v adb >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq adb >/dev/null; \
 	  else echo "note: stock adb client missing (sudo apt-get install adb); its tests will skip"; fi; }
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  [ -d .npm/node_modules/socket.io-client ] || npm install --prefix .npm --no-audit --no-fund socket.io-client@4 >/dev/null; \
+	else echo "note: node/npm missing; the npm socket.io-client test will skip"; fi
 
 demo: $(STAMP)
 	$(BIN)/vssd demo

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vssd.api import auth, calls, health, metrics_route, slots
+from vssd.api import auth, calls, health, metrics_route, realtime, slots
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.server import ApiServer
@@ -25,4 +25,5 @@ def make_app(deps: ApiDeps) -> web.Application:
     app[DEPS] = deps
     for area in AREAS:
         area.add_routes(app)
+    realtime.attach(app)  # /ws/events and Socket.IO (/socket.io/); keep aiohttp-cors off the latter
     return app

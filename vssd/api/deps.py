@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from vssd import __version__
-from vssd.api.ports import CallFeed, PasswordVerifier, Readiness, SlotDirectory, UserDirectory
+from vssd.api.ports import CallFeed, EventSource, PasswordVerifier, Readiness, SlotDirectory, UserDirectory
 from vssd.metrics import Metrics
 
 MIN_SECRET_BYTES = 32
@@ -36,6 +36,7 @@ class ApiDeps:
     password_threads: int = 2
     password_queue: int = 32
     version: str = __version__
+    events: EventSource | None = None  # real-time routes serve nothing without it
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

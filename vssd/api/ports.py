@@ -6,7 +6,7 @@ filter, paginate and serialise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -57,3 +57,19 @@ class Readiness(Protocol):
 class PasswordVerifier(Protocol):
     def __call__(self, password_hash: str, password: str) -> bool:
         """True when `password` matches `password_hash`. Blocking (argon2): the API runs it in a thread."""
+
+
+class EventStream(Protocol):
+    """One subscriber's bounded queue on the event bus; `get` yields (topic, data) events in publish order."""
+
+    async def get(self) -> tuple[str, Mapping[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class EventSource(Protocol):
+    """The daemon's in-process event bus (`vssd.bus.EventBus`): topics `call.update` (a call view, see
+    CallFeed), `slot.update` (a slot view, see SlotDirectory), `system.alert`, `pipeline.update`,
+    `rtmp.stream.*`. Publishing never blocks; a subscriber that falls behind loses its oldest events."""
+
+    def subscribe(self, topics: Iterable[str] | None = None, maxsize: int | None = None) -> EventStream: ...

@@ -1,0 +1,329 @@
+"""Real-time: /ws/events and Socket.IO on the API app, fed by the in-process bus (vssd.bus) as the daemon feeds it.
+
+Real clients over loopback: aiohttp's WebSocket client, python-socketio's AsyncClient, the npm socket.io-client
+(run with node). The users behind tokens are the REAL PostgreSQL ones of tests/api/conftest.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+from aiohttp.test_utils import TestServer
+
+from tests.api.conftest import SECRET, Clock, FakeCalls, FakeReadiness, FakeSlots
+from vssd.actors.feed import call_view
+from vssd.adapters.store import Store
+from vssd.adapters.store_users import StoreUserDirectory, verify_password
+from vssd.api import tokens
+from vssd.api.app import make_app
+from vssd.api.deps import ApiDeps
+from vssd.api.realtime import HUB, Hub
+from vssd.bus import EventBus
+from vssd.calls.model import Attempt, Call
+from vssd.metrics import make_registry
+
+NPM = Path(__file__).resolve().parents[2] / ".npm" / "node_modules" / "socket.io-client"
+
+
+@dataclass
+class Live:
+    server: TestServer
+    deps: ApiDeps
+    bus: EventBus
+    hub: Hub
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    async def token(self, username: str = "admin") -> str:
+        user = await self.deps.users.find_user(username)
+        assert user is not None
+        return tokens.access_token(self.deps, user)
+
+
+LiveFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def live(user_store: Store) -> AsyncIterator[LiveFactory]:
+    """`await live(demo=..., **hub_settings)` → an API server on a loopback port with an event bus."""
+    servers: list[TestServer] = []
+
+    async def build(*, demo: bool = True, **settings: Any) -> Live:
+        bus = EventBus()
+        deps = ApiDeps(slots=FakeSlots(), calls=FakeCalls(), users=StoreUserDirectory(user_store),
+                       readiness=FakeReadiness(), verify_password=verify_password, jwt_secret=SECRET,
+                       metrics=make_registry(), demo=demo, clock=Clock(), events=bus)
+        app = make_app(deps)
+        app[HUB].configure(**settings)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return Live(server, deps, bus, app[HUB])
+
+    try:
+        yield build
+    finally:
+        for server in servers:
+            await server.close()
+
+
+def a_call(n: int = 882, *, answered: bool = False, ended: bool = False) -> dict[str, Any]:
+    """A call view exactly as the daemon publishes it (vssd.actors.feed.call_view)."""
+    call = Call(call_id=f"c_{n}", root="ch-1", attempt=Attempt(action_id="a1", channel_id="ch-1",
+                                                               number="+380991234567", sent_at=1_790_000_000.0),
+                started_at=1_790_000_000.0, ringing_at=1_790_000_001.0)
+    if answered:
+        call.answered_at = 1_790_000_003.0
+    if ended:
+        from vssd.calls.model import Outcome
+
+        call.ended_at, call.outcome = 1_790_000_010.0, Outcome.ANSWERED
+    return call_view(call, "44")
+
+
+async def until(predicate: Callable[[], bool], what: str, limit: int = 400) -> None:
+    for _ in range(limit):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def ws_frames(ws: aiohttp.ClientWebSocketResponse, want: str, count: int = 1) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    while len(got) < count:
+        msg = await asyncio.wait_for(ws.receive(), 5)
+        assert msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY), msg
+        frame = json.loads(msg.data)
+        if frame["type"] == want:
+            got.append(frame)
+    return got
+
+
+# ---- Socket.IO ---------------------------------------------------------------------------------------------------
+async def test_python_socketio_client_receives_call_update_as_the_seeds_show(live: LiveFactory) -> None:
+    rig = await live(demo=True)
+    sio = socketio.AsyncClient(reconnection=False)
+    got: asyncio.Queue[Any] = asyncio.Queue()
+    sio.on("call.update", got.put_nowait)
+    await sio.connect(rig.base, transports=["websocket"])
+    try:
+        await sio.emit("subscribe:calls")
+        await until(lambda: rig.hub.clients and next(iter(rig.hub.clients.values())).groups == {"calls"},
+                    "subscribed")
+        view = a_call(answered=True)
+        rig.bus.publish("call.update", view)
+        data = await asyncio.wait_for(got.get(), 5)
+    finally:
+        await sio.disconnect()
+    assert data["call_id"] == "c_882" and data["slot"] == 44 and data["state"] == "ACTIVE_CALL"
+    assert data == json.loads(json.dumps(view))
+
+
+async def test_socketio_refuses_a_client_without_token_outside_the_demo(live: LiveFactory) -> None:
+    rig = await live(demo=False)
+    sio = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await sio.connect(rig.base, transports=["websocket"], wait_timeout=5)
+    await sio.disconnect()
+    got: asyncio.Queue[Any] = asyncio.Queue()
+    authed = socketio.AsyncClient(reconnection=False)
+    authed.on("call.update", got.put_nowait)
+    await authed.connect(rig.base, transports=["websocket"], auth={"token": await rig.token("admin")})
+    try:
+        await until(lambda: len(rig.hub.clients) == 1, "joined")
+        assert next(iter(rig.hub.clients.values())).who.username == "admin"
+        rig.bus.publish("call.update", a_call(7))
+        assert (await asyncio.wait_for(got.get(), 5))["call_id"] == "c_7"
+    finally:
+        await authed.disconnect()
+
+
+NODE_SCRIPT = """
+import { io } from "socket.io-client";
+const socket = io(process.argv[2], { transports: ["websocket"], reconnection: false });
+socket.on("connect", () => { socket.emit("subscribe:calls"); console.log("READY"); });
+socket.on("call.update", (data) => { console.log(JSON.stringify(data)); socket.close(); process.exit(0); });
+socket.on("connect_error", (err) => { console.error(err.message); process.exit(2); });
+setTimeout(() => process.exit(3), 8000);
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None or (not NPM.is_dir() and os.environ.get("CI") != "true"),
+                    reason="node or .npm/node_modules/socket.io-client missing (make tools)")
+async def test_npm_socketio_client_receives_call_update(live: LiveFactory, tmp_path: Path) -> None:
+    rig = await live(demo=True)
+    script = NPM.parents[1] / f"rt-test-{os.getpid()}.mjs"  # beside node_modules so the import resolves
+    script.write_text(NODE_SCRIPT)
+    proc = await asyncio.create_subprocess_exec("node", str(script), rig.base, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        ready = await asyncio.wait_for(proc.stdout.readline(), 8)
+        assert ready.strip() == b"READY", (ready, await proc.stderr.read() if proc.stderr else b"")
+        await until(lambda: any(c.groups == {"calls"} for c in rig.hub.clients.values()), "node subscribed")
+        rig.bus.publish("call.update", a_call(901))
+        line = await asyncio.wait_for(proc.stdout.readline(), 8)
+        assert await asyncio.wait_for(proc.wait(), 8) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        script.unlink(missing_ok=True)
+    assert json.loads(line)["call_id"] == "c_901"
+
+
+# ---- /ws/events --------------------------------------------------------------------------------------------------
+async def test_ws_demo_anonymous_reads_events_in_seed_framing(live: LiveFactory) -> None:
+    rig = await live(demo=True)
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
+        hello = (await ws_frames(ws, "connected"))[0]
+        assert hello["data"]["anonymous"] is True
+        rig.bus.publish("call.update", a_call(5, answered=True))
+        frame = (await ws_frames(ws, "call.update"))[0]
+        assert frame["event"] == "call.update" and frame["data"]["call_id"] == "c_5"
+        started = (await ws_frames(ws, "call_started"))[0]
+        assert started["data"]["call_id"] == "c_5" and started["data"]["caller_number"] == "+380991234567"
+        assert (await ws_frames(ws, "call_answered"))[0]["data"]["answer_time"] is not None
+        rig.bus.publish("call.update", a_call(5, answered=True, ended=True))
+        ended = (await ws_frames(ws, "call_ended"))[0]
+        assert ended["data"]["status"] == "completed"
+
+
+async def test_ws_outside_demo_needs_a_token(live: LiveFactory) -> None:
+    rig = await live(demo=False, auth_timeout_s=0.3)
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(f"{rig.base}/ws/events?token=not-a-jwt")
+        assert refused.value.status == 401
+        async with http.ws_connect(f"{rig.base}/ws/events") as ws:  # no token, no first message
+            msg = await asyncio.wait_for(ws.receive(), 5)
+            assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4401
+        async with http.ws_connect(f"{rig.base}/ws/events") as ws:  # first-message token (seed 004)
+            await ws.send_json({"type": "auth", "token": await rig.token("op12")})
+            assert (await ws_frames(ws, "connected"))[0]["data"]["user"] == "op12"
+        async with http.ws_connect(f"{rig.base}/ws/events", params={"token": await rig.token()}) as ws:
+            assert (await ws_frames(ws, "connected"))[0]["data"]["user"] == "admin"
+
+
+async def test_ws_subscribe_narrows_to_the_groups_asked_for(live: LiveFactory) -> None:
+    rig = await live(demo=True)
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
+        await ws_frames(ws, "connected")
+        await ws.send_json({"type": "subscribe:slots"})
+        await until(lambda: any(c.groups == {"slots"} for c in rig.hub.clients.values()), "subscribed")
+        rig.bus.publish("call.update", a_call(1))
+        rig.bus.publish("slot.update", {"id": 44, "status": "busy", "fsm_state": "CALLING"})
+        msg = json.loads((await asyncio.wait_for(ws.receive(), 5)).data)
+        assert msg["type"] == "slot.update"
+        assert msg["data"] == {"slot_id": 44, "id": 44, "status": "busy", "fsm_state": "CALLING"}
+
+
+def _stuck_socket(port: int) -> socket.socket:
+    """A WebSocket client that completes the handshake and then never reads (tiny receive buffer)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    return sock
+
+
+async def test_a_client_that_never_reads_is_dropped_while_others_get_everything(live: LiveFactory) -> None:
+    rig = await live(demo=True, buffer=32)
+    loop = asyncio.get_running_loop()
+    stuck = _stuck_socket(rig.server.port)
+    await loop.sock_connect(stuck, ("127.0.0.1", rig.server.port))
+    await loop.sock_sendall(stuck, (
+        b"GET /ws/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+    received: list[str] = []
+    total = 600
+
+    async def read_all(ws: aiohttp.ClientWebSocketResponse) -> None:
+        while len(received) < total:
+            received.extend(f["data"]["call_id"] for f in await ws_frames(ws, "call.update"))
+
+    try:
+        async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
+            await until(lambda: len(rig.hub.clients) == 2, "both joined")
+            reader = asyncio.ensure_future(read_all(ws))
+            padding = "x" * 16_384
+            for n in range(total):
+                rig.bus.publish("call.update", {**a_call(n), "note": padding})
+                if n >= len(received) + 8:  # a pace the reading client keeps up with
+                    await until(lambda n=n: n < len(received) + 8 or reader.done(), "reader caught up")
+            await asyncio.wait_for(reader, 10)
+            await until(lambda: rig.hub.dropped == 1, "slow client dropped")
+            assert len(rig.hub.clients) == 1
+    finally:
+        stuck.close()
+    assert received == [f"c_{n}" for n in range(total)]
+
+
+# ---- slot.update coalescing --------------------------------------------------------------------------------------
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.timers: list[tuple[float, Callable[[], None], Any]] = []
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Any:
+        handle = asyncio.get_running_loop().call_later(3600, lambda: None)  # a real, cancellable handle
+        self.timers.append((self.now + delay, fn, handle))
+        return handle
+
+    def advance(self, to: float) -> None:
+        for at, fn, handle in sorted(self.timers, key=lambda t: t[0]):
+            if at <= to and not handle.cancelled():
+                self.now = at
+                handle.cancel()
+                fn()
+        self.timers = [t for t in self.timers if not t[2].cancelled()]
+        self.now = to
+
+
+async def test_coalescer_sends_at_most_ten_per_second_and_always_the_last_state() -> None:
+    from vssd.api.realtime import Coalescer
+
+    clock = FakeTime()
+    sent: list[tuple[float, int]] = []
+    coalescer = Coalescer(0.1, lambda data: sent.append((clock.now, data["n"])), lambda: clock.now,
+                          clock.call_later)
+    for n in range(100):
+        clock.advance(n * 0.01)
+        coalescer.offer("44", {"n": n})
+    clock.advance(2.0)
+    coalescer.close()
+    times = [t for t, _ in sent]
+    window = 1.0 - 1e-9  # one second, give or take float rounding of the 0.1 s steps
+    assert max(sum(1 for t in times if start <= t < start + window) for start in times) <= 10
+    assert len(sent) >= 10  # not merely one per burst: the latest state keeps flowing at the capped rate
+    assert sent[0][1] == 0 and sent[-1][1] == 99
+    assert [n for _, n in sent] == sorted(n for _, n in sent)
+
+
+async def test_slot_updates_are_coalesced_per_slot_over_the_wire(live: LiveFactory) -> None:
+    rig = await live(demo=True)
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
+        await ws_frames(ws, "connected")
+        for n in range(100):
+            rig.bus.publish("slot.update", {"id": 44, "status": "busy", "seq": n})
+            rig.bus.publish("slot.update", {"id": 45, "status": "free", "seq": n})
+            await asyncio.sleep(0.002)
+        seen: dict[int, list[int]] = {44: [], 45: []}
+        while seen[44][-1:] != [99] or seen[45][-1:] != [99]:
+            frame = (await ws_frames(ws, "slot.update"))[0]
+            seen[frame["data"]["id"]].append(frame["data"]["seq"])
+    for seqs in seen.values():
+        assert len(seqs) <= 10 and seqs[0] == 0 and seqs[-1] == 99

@@ -1,0 +1,457 @@
+"""Real-time events: WebSocket `/ws/events` and Socket.IO v4 (python-socketio, `/socket.io/`) on the API app.
+
+One `Hub` per app subscribes to the daemon's event bus (`ApiDeps.events`) and fans each event out to its clients.
+- Shapes: Socket.IO emits the event name with the view as its data (`socket.on('call.update', data => …)`);
+  `/ws/events` sends `{"type": <event>, "event": <event>, "data": <view>}` (seed 002's and seed 004's framing).
+  A `call.update` also yields seed 004's `call_started` / `call_answered` / `call_ended`.
+- `slot.update` is coalesced per slot: at most one per `1 / slot_rate_hz` seconds, the latest state always sent.
+- Backpressure: every client has a bounded send buffer of `buffer` events. Overflow policy: a client whose buffer
+  is full (it is `buffer` events behind) is disconnected at once — its transport aborted — and never slows the
+  hub or the daemon; it resyncs through REST when it reconnects. For Socket.IO the buffer is engine.io's queue.
+- Auth: a token from the Socket.IO auth payload, the `token` query parameter, `Authorization: Bearer`, or (on
+  `/ws/events`) a first message `{"type": "auth", "token": …}`. The demo admits anonymous read-only clients.
+- Subscriptions: a client gets every group it may read until it sends `subscribe:calls` / `subscribe:slots`
+  (Socket.IO event, or `{"type": "subscribe:calls"}` on the WebSocket); from then on only what it subscribed to.
+- aiohttp-cors must not be applied to the `/socket.io/` route (engine.io answers CORS itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+import socketio
+from aiohttp import WSMsgType, web
+
+from vssd.api.acl import allowed
+from vssd.api.authn import bearer
+from vssd.api.deps import DEPS, ApiDeps
+from vssd.api.errors import ApiError
+from vssd.api.tokens import ANONYMOUS, Principal, principal
+from vssd.log import get_logger
+from vssd.tasks import TaskSet
+
+log = get_logger("vssd.api.realtime")
+
+WS_PATH = "/ws/events"
+SIO_PATH = "socket.io"
+UNAUTHORIZED_CLOSE = 4401
+TOO_SLOW_CLOSE = 4408
+GROUP_PERMISSION = {"calls": "vssd.calls.read", "slots": "vssd.slots.read", "operators": "vssd.users.read",
+                    "system": "vssd.system.read"}
+Sender = Callable[["Outgoing"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeSettings:
+    buffer: int = 512  # events per client before it is disconnected
+    slot_rate_hz: float = 10.0  # slot.update per slot
+    auth_timeout_s: float = 5.0  # /ws/events: wait this long for a first-message token
+    bus_queue: int = 16_384  # the hub's own subscription on the bus (drop-oldest)
+    calls_remembered: int = 10_000  # call ids kept to derive call_started / call_answered
+
+
+def group_of(topic: str) -> str:
+    if topic.startswith(("call.", "call_")):
+        return "calls"
+    if topic.startswith("slot."):
+        return "slots"
+    if topic.startswith("operator_"):
+        return "operators"
+    return "system"
+
+
+class Outgoing:
+    """One event on its way to many clients; the WebSocket frame is encoded once, by the first client to send it."""
+
+    __slots__ = ("topic", "data", "_frame")
+
+    def __init__(self, topic: str, data: Mapping[str, Any]) -> None:
+        self.topic = topic
+        self.data = data
+        self._frame: bytes | None = None
+
+    def ws_frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = orjson.dumps({"type": self.topic, "event": self.topic, "data": self.data})
+        return self._frame
+
+
+class Overflow(Exception):
+    """The client's send buffer is full: it is disconnected."""
+
+
+class Client:
+    """One connection: who it is, what it wants, its bounded send buffer and the task that drains it."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, kind: str, who: Principal, buffer: int, send: Sender, abort: Callable[[], None]) -> None:
+        self.id = f"{kind}-{next(self._ids)}"
+        self.who = who
+        self.groups: set[str] | None = None  # None: every group it may read
+        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(buffer)
+        self._send = send
+        self._abort = abort
+        self.writer: asyncio.Task[None] | None = None
+
+    @property
+    def who(self) -> Principal:
+        return self._who
+
+    @who.setter
+    def who(self, who: Principal) -> None:
+        self._who = who
+        self._may: dict[str, bool] = {}
+
+    def may(self, group: str) -> bool:
+        """The principal's right to read a group, checked once per group (the fan-out asks for every event)."""
+        if group not in self._may:
+            self._may[group] = allowed(self.who.permissions, GROUP_PERMISSION[group])
+        return self._may[group]
+
+    def wants(self, topic: str) -> bool:
+        group = group_of(topic)
+        return (self.groups is None or group in self.groups) and self.may(group)
+
+    def subscribe(self, group: str, on: bool = True) -> None:
+        current = set() if self.groups is None else self.groups
+        self.groups = current | {group} if on else current - {group}
+
+    def offer(self, event: Outgoing) -> bool:
+        """Queue an event; False when the buffer is full (the hub then drops this client)."""
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def drain(self, on_gone: Callable[[Client], None]) -> None:
+        try:
+            while True:
+                await self._send(await self.queue.get())
+        except (ConnectionError, Overflow, RuntimeError) as err:
+            log.info("realtime.client_dropped", client=self.id, reason=type(err).__name__)
+            on_gone(self)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._abort()
+
+
+class Coalescer:
+    """At most one emit per key per `interval_s` (leading edge now, then the latest state at the window's end)."""
+
+    def __init__(self, interval_s: float, emit: Callable[[Mapping[str, Any]], None], clock: Callable[[], float],
+                 call_later: Callable[[float, Callable[[], None]], Any]) -> None:
+        self.interval_s = interval_s
+        self._emit = emit
+        self._clock = clock
+        self._call_later = call_later
+        self._last: dict[Any, float] = {}
+        self._pending: dict[Any, Mapping[str, Any]] = {}
+        self._timers: dict[Any, Any] = {}
+
+    def offer(self, key: Any, data: Mapping[str, Any]) -> None:
+        if key in self._pending:
+            self._pending[key] = data
+            return
+        now = self._clock()
+        due = self._last.get(key, float("-inf")) + self.interval_s
+        if now >= due:
+            self._last[key] = now
+            self._emit(data)
+            return
+        self._pending[key] = data
+        self._timers[key] = self._call_later(due - now, lambda: self._flush(key))
+
+    def _flush(self, key: Any) -> None:
+        self._timers.pop(key, None)
+        data = self._pending.pop(key, None)
+        if data is not None:
+            self._last[key] = self._clock()
+            self._emit(data)
+
+    def close(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self._pending.clear()
+
+
+class CallMilestones:
+    """Seed 004's call_started / call_answered / call_ended, derived from successive call views (bounded memory)."""
+
+    def __init__(self, remembered: int) -> None:
+        self._seen: OrderedDict[str, bool] = OrderedDict()  # call id → answered already announced
+        self._max = remembered
+
+    def derive(self, view: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        call_id = str(view.get("call_id") or view.get("id") or "")
+        if not call_id:
+            return []
+        out: list[tuple[str, dict[str, Any]]] = []
+        ended = view.get("state") == "ENDED" or view.get("ended_at") is not None
+        if call_id not in self._seen:
+            out.append(("call_started", {"call_id": call_id, "channel_id": view.get("channel"),
+                                         "caller_number": view.get("phone_number"),
+                                         "timestamp": view.get("started_at"), "slot_id": view.get("slot_id")}))
+            self._remember(call_id, False)
+        if view.get("answered_at") and not self._seen.get(call_id):
+            out.append(("call_answered", {"call_id": call_id, "operator_id": view.get("agent") or view.get("user"),
+                                          "answer_time": view.get("answered_at")}))
+            self._seen[call_id] = True
+        if ended:
+            out.append(("call_ended", {"call_id": call_id, "end_time": view.get("ended_at"),
+                                       "duration": view.get("duration"), "status": view.get("status")}))
+            self._seen.pop(call_id, None)
+        return out
+
+    def _remember(self, call_id: str, answered: bool) -> None:
+        self._seen[call_id] = answered
+        while len(self._seen) > self._max:
+            self._seen.popitem(last=False)
+
+
+def slot_payload(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A slot view with seed 003's `slot_id` beside its `id`."""
+    return {"slot_id": view.get("id"), **view} if "slot_id" not in view else dict(view)
+
+
+class Hub:
+    """Fans bus events out to WebSocket and Socket.IO clients (see the module docstring for the policies)."""
+
+    def __init__(self, settings: RealtimeSettings | None = None) -> None:
+        self.settings = settings or RealtimeSettings()
+        self.tasks = TaskSet("realtime")
+        self.clients: dict[str, Client] = {}
+        self.dropped = 0
+        self.sio: socketio.AsyncServer | None = None
+        self._sub: Any = None
+        self._coalescer: Coalescer | None = None
+        self._milestones = CallMilestones(self.settings.calls_remembered)
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings before the app starts (tests: a small buffer)."""
+        self.settings = replace(self.settings, **changes)
+        self._milestones = CallMilestones(self.settings.calls_remembered)
+
+    async def start(self, app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        self._coalescer = Coalescer(1.0 / self.settings.slot_rate_hz, self._fan_slot, loop.time, loop.call_later)
+        events = app[DEPS].events
+        if events is not None:
+            self._sub = events.subscribe(None, self.settings.bus_queue)
+            self.tasks.spawn(self._pump(), "pump")
+
+    async def stop(self, app: web.Application) -> None:
+        if self._sub is not None:
+            self._sub.close()
+        if self._coalescer is not None:
+            self._coalescer.close()
+        for client in list(self.clients.values()):
+            client.abort()
+        self.clients.clear()
+        if self.sio is not None:
+            await self.sio.shutdown()
+        await self.tasks.cancel_all()
+
+    async def _pump(self) -> None:
+        while True:
+            topic, data = await self._sub.get()
+            self.dispatch(topic, data)
+
+    def dispatch(self, topic: str, data: Mapping[str, Any]) -> None:
+        if topic == "slot.update" and self._coalescer is not None:
+            self._coalescer.offer(data.get("id", data.get("slot_id")), data)
+            return
+        self.fan_out(topic, data)
+        if topic == "call.update":
+            for name, payload in self._milestones.derive(data):
+                self.fan_out(name, payload)
+
+    def _fan_slot(self, data: Mapping[str, Any]) -> None:
+        self.fan_out("slot.update", slot_payload(data))
+
+    def fan_out(self, topic: str, data: Mapping[str, Any]) -> None:
+        event = Outgoing(topic, data)
+        for client in list(self.clients.values()):
+            if client.wants(topic) and not client.offer(event):
+                self.drop(client)
+
+    def join(self, client: Client) -> Client:
+        self.clients[client.id] = client
+        client.writer = self.tasks.spawn(client.drain(self.drop), f"send-{client.id}")
+        return client
+
+    def leave(self, client: Client) -> None:
+        self.clients.pop(client.id, None)
+        if client.writer is not None and client.writer is not asyncio.current_task():
+            client.writer.cancel()
+
+    def drop(self, client: Client) -> None:
+        """Disconnect a client that cannot keep up (or whose connection failed)."""
+        if self.clients.pop(client.id, None) is None:
+            return
+        self.dropped += 1
+        log.warning("realtime.slow_client_disconnected", client=client.id, user=client.who.username)
+        client.abort()
+        self.leave(client)
+
+
+HUB: web.AppKey[Hub] = web.AppKey("vssd_realtime_hub", Hub)
+
+
+# ---- auth --------------------------------------------------------------------------------------------------------
+def resolve(deps: ApiDeps, token: str | None) -> Principal | None:
+    """The principal of a token. Demo: no/placeholder token → anonymous. Otherwise a bad token raises (401) and
+    no token returns None (the caller may still accept a first-message token)."""
+    if token:
+        try:
+            return principal(deps, token)
+        except ApiError:
+            if deps.demo:
+                return ANONYMOUS
+            raise
+    return ANONYMOUS if deps.demo else None
+
+
+def handshake_token(request: web.Request) -> str | None:
+    token = request.query.get("token")
+    if token:
+        return token
+    try:
+        return bearer(request)
+    except ApiError:
+        return None if request.app[DEPS].demo else "malformed"
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        msg = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return msg if isinstance(msg, dict) else {}
+
+
+# ---- /ws/events --------------------------------------------------------------------------------------------------
+async def ws_events(request: web.Request) -> web.StreamResponse:
+    deps, hub = request.app[DEPS], request.app[HUB]
+    who = resolve(deps, handshake_token(request))  # 401 before the upgrade for a bad token outside the demo
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    if who is None:
+        who = await _first_message_auth(ws, deps, hub.settings.auth_timeout_s)
+        if who is None:
+            await ws.close(code=UNAUTHORIZED_CLOSE, message=b"unauthorized")
+            return ws
+
+    async def send(event: Outgoing) -> None:
+        await ws.send_bytes(event.ws_frame())
+
+    transport = request.transport
+    client = hub.join(Client("ws", who, hub.settings.buffer, send, lambda: transport and transport.abort()))
+    client.offer(Outgoing("connected", {"user": who.username, "anonymous": who.anonymous}))
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                _on_ws_message(deps, client, _parse(msg.data))
+    finally:
+        hub.leave(client)
+    return ws
+
+
+async def _first_message_auth(ws: web.WebSocketResponse, deps: ApiDeps, timeout_s: float) -> Principal | None:
+    try:
+        msg = await ws.receive(timeout=timeout_s)
+    except TimeoutError:
+        return None
+    body = _parse(msg.data) if msg.type == WSMsgType.TEXT else {}
+    if body.get("type") != "auth" or not isinstance(body.get("token"), str):
+        return None
+    try:
+        return principal(deps, body["token"])
+    except ApiError:
+        return None
+
+
+def _on_ws_message(deps: ApiDeps, client: Client, body: dict[str, Any]) -> None:
+    kind = str(body.get("type") or body.get("event") or "")
+    if kind == "auth" and isinstance(body.get("token"), str):
+        with contextlib.suppress(ApiError):
+            client.who = principal(deps, body["token"])
+        return
+    verb, _, group = kind.partition(":")
+    groups = [group] if group else [str(g) for g in body.get("topics", ()) if isinstance(g, str)]
+    if verb in ("subscribe", "unsubscribe"):
+        for name in groups:
+            if name in GROUP_PERMISSION:
+                client.subscribe(name, on=verb == "subscribe")
+    elif kind == "ping":
+        client.offer(Outgoing("pong", {}))
+
+
+# ---- Socket.IO ---------------------------------------------------------------------------------------------------
+def make_sio(app: web.Application, hub: Hub) -> socketio.AsyncServer:
+    deps = app[DEPS]
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*" if deps.demo else None,
+                               max_http_buffer_size=64 * 1024)
+    # engine.io's own background tasks (pings, handlers) are owned by the hub's TaskSet, so stop() ends them.
+    sio.eio.start_background_task = lambda target, *a, **kw: hub.tasks.spawn(target(*a, **kw), "engineio")
+    sids: dict[str, Client] = {}
+
+    @sio.event
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        request: web.Request = environ["aiohttp.request"]
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            who = resolve(deps, token or handshake_token(request))
+        except ApiError:
+            who = None
+        if who is None:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        sids[sid] = hub.join(Client("sio", who, hub.settings.buffer, _sio_sender(sio, sid, hub.settings.buffer),
+                                    request.transport.abort if request.transport else lambda: None))
+
+    @sio.event
+    async def disconnect(sid: str, *args: Any) -> None:
+        client = sids.pop(sid, None)
+        if client is not None:
+            hub.leave(client)
+
+    @sio.on("*")
+    async def any_event(event: str, sid: str, data: Any = None) -> None:
+        client = sids.get(sid)
+        verb, _, group = event.partition(":")
+        if client is not None and verb in ("subscribe", "unsubscribe") and group in GROUP_PERMISSION:
+            client.subscribe(group, on=verb == "subscribe")
+
+    sio.attach(app, socketio_path=SIO_PATH)
+    return sio
+
+
+def _sio_sender(sio: socketio.AsyncServer, sid: str, buffer: int) -> Sender:
+    async def send(event: Outgoing) -> None:
+        await sio.emit(event.topic, event.data, to=sid)
+        eio_socket = sio.eio.sockets.get(sio.manager.eio_sid_from_sid(sid, "/") or "")
+        if eio_socket is not None and eio_socket.queue.qsize() >= buffer:
+            raise Overflow(sid)
+
+    return send
+
+
+def attach(app: web.Application, settings: RealtimeSettings | None = None) -> Hub:
+    """Add `/ws/events` and Socket.IO to `app` (after `app[DEPS]` is set); the hub starts and stops with it."""
+    hub = Hub(settings)
+    app[HUB] = hub
+    app.router.add_get(WS_PATH, ws_events)
+    hub.sio = make_sio(app, hub)
+    app.on_startup.append(hub.start)
+    app.on_shutdown.append(hub.stop)
+    return hub
