@@ -17,15 +17,23 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import require_service
 from vssd.adapters.store import Store
-from vssd.adapters.store_users import StoreUserDirectory, add_user, ensure_admin, verify_password
+from vssd.adapters.store_users import (
+    StoreUserDirectory,
+    add_user,
+    ensure_admin,
+    sync_builtin_roles,
+    verify_password,
+)
 from vssd.api import tokens
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
+from vssd.api.rbac import BUILTIN_ROLES
 from vssd.metrics import Metrics, make_registry
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "test-jwt-secret-0123456789abcdef0123456789"
-PASSWORDS = {"admin": "admin123", "op12": "1234-op", "seller1": "s3ll3r!", "gone": "inactive-pw"}
+PASSWORDS = {"admin": "admin123", "op12": "1234-op", "seller1": "s3ll3r!", "gone": "inactive-pw",
+             "super1": "sup3rvise", "mgr1": "m4nager"}
 
 
 def slot(n: int, *, type: str, status: str, fsm_state: str, trunk_id: int, **more: Any) -> dict[str, Any]:
@@ -107,11 +115,14 @@ async def _seed_users(dsn: str, spill: Path) -> None:
     store = await Store.connect(dsn, spill_dir=spill, pool_max_size=2)
     try:
         await store.migrate()
+        await sync_builtin_roles(store, BUILTIN_ROLES)
         await ensure_admin(store, "admin", PASSWORDS["admin"], email="admin@callcenter.com")
         await add_user(store, "op12", PASSWORDS["op12"], role="operator", email="Op12@Example.com",
                        name="Иван Петров")
         await add_user(store, "seller1", PASSWORDS["seller1"], role="seller", email="seller1@example.com")
         await add_user(store, "gone", PASSWORDS["gone"], role="operator", active=False)
+        await add_user(store, "super1", PASSWORDS["super1"], role="supervisor", email="super1@example.com")
+        await add_user(store, "mgr1", PASSWORDS["mgr1"], role="manager", email="mgr1@example.com")
     finally:
         await store.close()
 
@@ -126,7 +137,8 @@ async def _admin_sql(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def users_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database with admin, op12 (operator), seller1 (seller) and gone (inactive)."""
+    """A migrated database with admin, op12 (operator), seller1 (seller), gone (inactive), super1
+    (supervisor) and mgr1 (manager)."""
     require_service("postgresql", 5432)
     name = f"vssd_t_api_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin_sql(f"CREATE DATABASE {name}"))
@@ -221,6 +233,7 @@ async def fresh_store(tmp_path: Path) -> AsyncIterator[Store]:
         store = await Store.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", spill_dir=tmp_path / "spill",
                                     pool_max_size=2)
         await store.migrate()
+        await sync_builtin_roles(store, BUILTIN_ROLES)
         yield store
     finally:
         if store is not None:

@@ -6,6 +6,7 @@ import asyncio
 
 from vssd.adapters.store import Store
 from vssd.adapters.store_users import StoreUserDirectory, add_user, ensure_admin, hash_password, verify_password
+from vssd.api.rbac import BUILTIN_ROLES
 
 
 async def test_hash_is_argon2id_and_verifies() -> None:
@@ -28,7 +29,7 @@ async def test_find_user_by_username_or_email(fresh_store: Store) -> None:
     assert (by_name.id, by_name.username, by_name.email, by_name.role) == (user_id, "Carol", "Carol@Example.org",
                                                                           "supervisor")
     assert by_name.full_name == "Carol C" and by_name.active is True
-    assert by_name.permissions == ["vssd.*.read", "vssd.#.read"]
+    assert by_name.permissions == BUILTIN_ROLES["supervisor"]
     assert await asyncio.to_thread(verify_password, by_name.password_hash, "pw-carol")
     assert await directory.find_user("nobody") is None
 

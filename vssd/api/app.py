@@ -10,20 +10,27 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vssd.api import auth, calls, health, metrics_route, realtime, slots
+from vssd.api import audit, auth, calls, health, metrics_route, rbac, realtime, roles, slots, users
+from vssd.api.authn import STATE, authorize
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
+from vssd.api.ratelimit import LocalAuthState
 from vssd.api.server import ApiServer
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, auth, slots, calls)
+AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls)
+# Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
+SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 
 
 def make_app(deps: ApiDeps) -> web.Application:
-    app = web.Application(middlewares=[observe, errors], client_max_size=deps.max_body_bytes)
+    app = web.Application(middlewares=[observe, errors, audit.audit, authorize], client_max_size=deps.max_body_bytes)
     app[DEPS] = deps
+    app[STATE] = deps.auth_state or LocalAuthState(deps.clock)
     for area in AREAS:
         area.add_routes(app)
     realtime.attach(app)  # /ws/events and Socket.IO (/socket.io/); keep aiohttp-cors off the latter
+    rbac.declare_prefixes(app, SELF_AUTHENTICATED, rbac.Needs(None))
+    rbac.check_routes(app)  # deny by default: an undeclared route fails start-up
     return app

@@ -1,4 +1,9 @@
-"""`POST /api/auth/login`: username or email + password → tokens and the user (SPEC login reply).
+"""`POST /api/auth/login|refresh|logout`, `GET /api/auth/me`, `GET /api/point/rolecheck` (SPEC login reply).
+
+Login answers an access token and a refresh token of a new family. Refresh with `refresh_token` in the
+body rotates it (single use: presenting a rotated one again ends the whole family, access tokens
+included); refresh with only a valid access token in the header (seed 002) answers a new access token.
+Logout revokes the access token (denylist until its expiry) and ends its family.
 
 argon2 verification is CPU-heavy and blocking, so it runs on a small private thread pool with a bounded
 number of waiting requests; beyond that the login answers 429 RATE_LIMITED at once (overflow policy).
@@ -13,13 +18,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
+from argon2 import PasswordHasher as Argon2Hasher
 
 from vssd.api import tokens
+from vssd.api.acl import allowed
+from vssd.api.audit import ACTOR
+from vssd.api.authn import STATE, authenticate, bearer, resolve
 from vssd.api.body import object_body, text_field
 from vssd.api.deps import DEPS, ApiDeps, deps_of
-from vssd.api.errors import ApiError, auth_fail, invalid
+from vssd.api.errors import ApiError, auth_fail, detail, invalid
 from vssd.api.ports import UserRecord
-from vssd.api.ratelimit import SlidingWindow
+from vssd.api.rbac import AUTHENTICATED, needs, public, required_for
 from vssd.api.respond import json_response
 from vssd.log import get_logger
 
@@ -29,11 +38,15 @@ log = get_logger("vssd.api.auth")
 DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$p5cXfxYlVcaOLvlSY5lQiw$o8x10K3ojToDQh8YqXTTK5yf5ND7Gv0mwjroez9lPWc"
 
 
+_ARGON2 = Argon2Hasher()  # argon2id, the same profile as the store's hashes
+
+
 class PasswordGate:
     """Runs password checks on `threads` worker threads, with at most `queue` checks in flight."""
 
     def __init__(self, deps: ApiDeps) -> None:
         self._verify = deps.verify_password
+        self._hasher = deps.hash_password or _ARGON2.hash
         self._limit = deps.password_queue
         self._in_flight = 0
         self._pool = ThreadPoolExecutor(max_workers=deps.password_threads, thread_name_prefix="vssd-argon2")
@@ -48,12 +61,22 @@ class PasswordGate:
         finally:
             self._in_flight -= 1
 
+    async def hash(self, password: str) -> str:
+        """An argon2id hash made on the same bounded pool (user writes are rare; logins come first)."""
+        if self._in_flight >= self._limit:
+            raise ApiError(429, "RATE_LIMITED", "too many password operations in progress",
+                           headers={"Retry-After": "1"})
+        self._in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher, password)
+        finally:
+            self._in_flight -= 1
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 GATE: web.AppKey[PasswordGate] = web.AppKey("vssd_password_gate", PasswordGate)
-LOGIN_LIMIT: web.AppKey[SlidingWindow | None] = web.AppKey("vssd_login_limit")
 
 
 def _credentials(data: dict[str, Any]) -> tuple[str, str]:
@@ -71,10 +94,17 @@ def user_view(user: UserRecord) -> dict[str, Any]:
             "name": user.full_name, "role": user.role, "roles": [user.role], "is_active": user.active}
 
 
-def login_reply(deps: ApiDeps, user: UserRecord) -> dict[str, Any]:
-    access = tokens.access_token(deps, user)
+async def login_reply(request: web.Request, user: UserRecord, family: str | None = None) -> dict[str, Any]:
+    """Tokens and the user; a new refresh family unless `family` (a rotation) is given."""
+    deps = deps_of(request)
+    jti = tokens.new_id()
+    until = deps.clock() + deps.refresh_ttl_s
+    if family is None:
+        family = tokens.new_id()
+        await request.app[STATE].start_family(family, jti, until)
+    access = tokens.access_token(deps, user, family)
     return {
-        "token": access, "access_token": access, "refresh_token": tokens.refresh_token(deps, user),
+        "token": access, "access_token": access, "refresh_token": tokens.refresh_token(deps, user, family, jti),
         "token_type": "bearer", "expires": deps.access_ttl_s, "expires_in": deps.access_ttl_s,
         "role": user.role, "permissions": list(user.permissions), "user": user_view(user),
     }
@@ -89,28 +119,112 @@ async def _find(deps: ApiDeps, name: str) -> UserRecord | None:
         raise ApiError(503, "DB_001", "user directory unavailable", headers={"Retry-After": "5"}) from None
 
 
-def _throttle(request: web.Request) -> None:
+async def _throttle(request: web.Request) -> None:
     """SPEC's auth rate limit (per client address), checked before any work is done."""
-    limiter = request.app[LOGIN_LIMIT]
-    retry_after = limiter.hit(request.remote or "?") if limiter is not None else None
+    limit = deps_of(request).auth_per_minute
+    if limit is None:
+        return
+    retry_after = await request.app[STATE].hit("auth", request.remote or "?", limit, 60.0)
     if retry_after is not None:
         raise ApiError(429, "RATE_LIMITED", "too many login attempts; retry later",
                        headers={"Retry-After": str(retry_after)})
 
 
+@public
 async def login(request: web.Request) -> web.Response:
     deps = deps_of(request)
-    _throttle(request)
+    await _throttle(request)
     name, password = _credentials(await object_body(request))
     user = await _find(deps, name)
     ok = await request.app[GATE].check(user.password_hash if user else DUMMY_HASH, password)
+    request[ACTOR] = tokens.Principal(str(user.id) if user else "", name[:64], user.role if user else "")
     if user is None or not ok:
         log.info("auth.login_failed", login=name[:64], known=user is not None)
         raise auth_fail("invalid username or password")
     if not user.active:
         raise ApiError(403, "AUTH_004", "user is inactive")
     log.info("auth.login", user_id=str(user.id), username=user.username, role=user.role)
-    return json_response(login_reply(deps, user))
+    return json_response(await login_reply(request, user))
+
+
+async def _current_user(request: web.Request, user_id: str, username: str) -> UserRecord:
+    """The stored user behind a token, still active (a deleted or disabled user cannot refresh)."""
+    user = await _find(deps_of(request), username)
+    if user is None or str(user.id) != user_id:
+        raise auth_fail("user no longer exists")
+    if not user.active:
+        raise ApiError(403, "AUTH_004", "user is inactive")
+    return user
+
+
+async def _rotate(request: web.Request, refresh: str) -> dict[str, Any]:
+    deps = deps_of(request)
+    claims = tokens.decode(deps, refresh, typ="refresh")
+    family = claims.get("fam")
+    if not isinstance(family, str):
+        raise auth_fail("refresh token without a family")
+    user = await _current_user(request, str(claims["sub"]), str(claims.get("username", "")))
+    reply = await login_reply(request, user, family)
+    new_jti = tokens.decode(deps, reply["refresh_token"], typ="refresh")["jti"]
+    verdict = await request.app[STATE].rotate(family, str(claims["jti"]), new_jti,
+                                              deps.clock() + deps.refresh_ttl_s)
+    if verdict == "reused":
+        log.warning("auth.refresh_reused", user_id=str(user.id), family=family)
+        raise auth_fail("refresh token reused: the session is revoked")
+    if verdict != "ok":
+        raise auth_fail("refresh token revoked or expired")
+    return reply
+
+
+@public
+async def refresh(request: web.Request) -> web.Response:
+    """Body `refresh_token` → rotated pair; else a valid access token in the header → new access token."""
+    await _throttle(request)
+    data = await object_body(request) if request.can_read_body else {}
+    given = data.get("refresh_token")
+    if given is not None and not isinstance(given, str):
+        raise invalid([detail(["body", "refresh_token"], "must be a string")])
+    if given:
+        return json_response(await _rotate(request, given))
+    if bearer(request) is None:
+        raise invalid([detail(["body", "refresh_token"], "field required (or an access token in the header)")])
+    who = await resolve(request)
+    deps = deps_of(request)
+    user = await _current_user(request, who.user_id, who.username)
+    access = tokens.access_token(deps, user, who.family)
+    return json_response({"token": access, "access_token": access, "token_type": "bearer",
+                          "expires": deps.access_ttl_s, "expires_in": deps.access_ttl_s})
+
+
+@needs(AUTHENTICATED)
+async def logout(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    state = request.app[STATE]
+    await state.revoke(who.jti, who.expires + tokens.LEEWAY_S)
+    if who.family is not None:
+        await state.end_family(who.family)
+    log.info("auth.logout", user_id=who.user_id)
+    return json_response({"success": True, "message": "Successfully logged out"})
+
+
+@needs(AUTHENTICATED)
+async def me(request: web.Request) -> web.Response:
+    who = authenticate(request)
+    user = await _current_user(request, who.user_id, who.username)
+    return json_response({**user_view(user), "permissions": list(user.permissions)})
+
+
+@needs(AUTHENTICATED)
+async def rolecheck(request: web.Request) -> web.Response:
+    """Seed 002: `?action=call.start` (any alias spelling) → allowed, and the caller's permissions."""
+    action = request.query.get("action", "").strip()
+    if not action:
+        raise invalid([detail(["query", "action"], "field required")])
+    who = authenticate(request)
+    wanted = required_for(action)
+    ok = bool(wanted) and all(allowed(who.permissions, p) for p in wanted)
+    return json_response({"allowed": ok, "action": action, "required": wanted, "role": who.role,
+                          "permissions": list(who.permissions)})
 
 
 async def _open_gate(app: web.Application) -> None:
@@ -123,10 +237,11 @@ async def _close_gate(app: web.Application) -> None:
 
 
 def add_routes(app: web.Application) -> None:
-    deps = app[DEPS]
-    app[LOGIN_LIMIT] = (SlidingWindow(deps.auth_per_minute, 60.0, deps.clock)
-                        if deps.auth_per_minute is not None else None)
     app.on_startup.append(_open_gate)
     app.on_cleanup.append(_close_gate)
     for prefix in ("/api", "/api/v1"):
         app.router.add_post(f"{prefix}/auth/login", login)
+        app.router.add_post(f"{prefix}/auth/refresh", refresh)
+        app.router.add_post(f"{prefix}/auth/logout", logout)
+        app.router.add_get(f"{prefix}/auth/me", me)
+        app.router.add_get(f"{prefix}/point/rolecheck", rolecheck)

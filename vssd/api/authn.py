@@ -1,17 +1,27 @@
-"""Who may read: a valid bearer token with the permission, or — in demo mode only — anyone, read-only
-(SPEC: the demo allows anonymous read-only clients so the seeds' examples work as written)."""
+"""Who is asking, and may they: the `authorize` middleware (every route's declared permission, deny by
+default, the API rate limits) and the helpers handlers use.
+
+A valid bearer token, not revoked and of a live refresh family, is the caller; in demo mode only, a read
+without a usable token is anonymous and read-only (SPEC: the seeds' examples work as written).
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from vssd.api.acl import allowed
-from vssd.api.deps import deps_of
+from vssd.api.deps import ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail
+from vssd.api.ports import AuthState
+from vssd.api.rbac import AUTHENTICATED, needs_of
 from vssd.api.tokens import ANONYMOUS, Principal, principal
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.authn")
+STATE: web.AppKey[AuthState] = web.AppKey("vssd_auth_state", AuthState)  # type: ignore[type-abstract]
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("vssd_principal", Principal)
+DASHBOARD_PREFIXES = ("/api/dashboard", "/api/v1/dashboard")
 
 
 def bearer(request: web.Request) -> str | None:
@@ -25,10 +35,8 @@ def bearer(request: web.Request) -> str | None:
     return token.strip()
 
 
-def authenticate(request: web.Request) -> Principal:
-    """The caller. A valid token is always honoured (with its own rights). In demo mode a read without a
-    usable token is anonymous — the seeds' lines carry placeholders (`Bearer TOKEN`, `Bearer <token>`) and
-    must run verbatim — which grants nothing beyond what no token at all gets."""
+def _decoded(request: web.Request) -> Principal:
+    """The caller by the token alone (signature, algorithm, expiry); see `resolve` for revocation."""
     deps = deps_of(request)
     anonymous_ok = deps.demo and request.method in ("GET", "HEAD")
     try:
@@ -45,9 +53,61 @@ def authenticate(request: web.Request) -> Principal:
     raise auth_fail()
 
 
+async def resolve(request: web.Request) -> Principal:
+    """The caller, also checked against the denylist and the refresh families; cached on the request."""
+    cached = request.get(PRINCIPAL)
+    if cached is not None:
+        return cached
+    who = _decoded(request)
+    if not who.anonymous and not await request.app[STATE].token_ok(who.jti, who.family):
+        raise auth_fail("token revoked")
+    request[PRINCIPAL] = who
+    return who
+
+
+def authenticate(request: web.Request) -> Principal:
+    """The caller as the `authorize` middleware resolved it (or by the token alone outside it)."""
+    cached = request.get(PRINCIPAL)
+    return cached if cached is not None else _decoded(request)
+
+
 def require(request: web.Request, permission: str) -> Principal:
     """Authenticate and check one canonical permission (403 PERMISSION_DENIED when missing)."""
     who = authenticate(request)
     if not allowed(who.permissions, permission):
         raise ApiError(403, "PERMISSION_DENIED", f"missing permission {permission}")
     return who
+
+
+async def _throttle(request: web.Request, deps: ApiDeps, who: Principal) -> None:
+    dashboard = request.path.startswith(DASHBOARD_PREFIXES)
+    bucket, limit = ("dashboard", deps.dashboard_per_minute) if dashboard else ("api", deps.api_per_minute)
+    if limit is None:
+        return
+    key = who.user_id if not who.anonymous else f"ip:{request.remote or '?'}"
+    retry_after = await request.app[STATE].hit(bucket, key, limit, 60.0)
+    if retry_after is not None:
+        raise ApiError(429, "RATE_LIMITED", f"more than {limit} requests a minute; retry later",
+                       headers={"Retry-After": str(retry_after)})
+
+
+@web.middleware
+async def authorize(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Deny by default: the matched handler's declared permission decides before it runs."""
+    if request.match_info.http_exception is not None:
+        return await handler(request)
+    spec = needs_of(request.app, request.match_info.route)
+    if spec is None:
+        raise ApiError(403, "PERMISSION_DENIED", "route declares no permission")
+    if spec.permission is None:
+        return await handler(request)
+    who = await resolve(request)
+    if spec.permission != AUTHENTICATED:
+        wanted, own = spec.required(request.match_info)
+        mine = own is not None and not who.anonymous and request.match_info.get(spec.own or "") == who.user_id
+        if not allowed(who.permissions, wanted) and not (mine and allowed(who.permissions, own)):
+            raise ApiError(403, "PERMISSION_DENIED", f"missing permission {wanted}")
+    elif who.anonymous:
+        raise auth_fail()
+    await _throttle(request, deps_of(request), who)
+    return await handler(request)

@@ -18,6 +18,7 @@ from vssd.api.authn import require
 from vssd.api.deps import deps_of
 from vssd.api.errors import detail, invalid
 from vssd.api.paging import list_response, page_of
+from vssd.api.rbac import needs
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -86,6 +87,7 @@ def seed_shape(view: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@needs("vssd.calls.read")
 async def feed(request: web.Request) -> web.Response:
     require(request, "vssd.calls.read")
     page = page_of(request.query, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)

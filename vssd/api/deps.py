@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from vssd import __version__
-from vssd.api.ports import CallFeed, EventSource, PasswordVerifier, Readiness, SlotDirectory, UserDirectory
+from vssd.api.ports import (
+    AuditLog,
+    AuthState,
+    CallFeed,
+    EventSource,
+    PasswordHasher,
+    PasswordVerifier,
+    Readiness,
+    SlotDirectory,
+    UserAdmin,
+    UserDirectory,
+)
 from vssd.metrics import Metrics
 
 MIN_SECRET_BYTES = 32
@@ -36,6 +47,15 @@ class ApiDeps:
     password_threads: int = 2
     password_queue: int = 32
     version: str = __version__
+    # Auth state (denylist, refresh families, rate counters): Redis when wired, else in-process.
+    auth_state: AuthState | None = None
+    # The users/roles routes: `users` itself when it implements UserAdmin, else this (None → 503).
+    user_admin: UserAdmin | None = None
+    hash_password: PasswordHasher | None = None
+    # The audit trail: in-process (bounded) unless a store-backed one is wired.
+    audit: AuditLog | None = None
+    api_per_minute: int | None = None
+    dashboard_per_minute: int | None = None
     events: EventSource | None = None  # real-time routes serve nothing without it
 
     def __post_init__(self) -> None:
@@ -45,6 +65,10 @@ class ApiDeps:
             raise ValueError(f"unsupported jwt_algorithm {self.jwt_algorithm!r}")
         if self.auth_per_minute is not None and self.auth_per_minute < 1:
             raise ValueError("auth_per_minute must be positive (or None for no limit)")
+        for name in ("api_per_minute", "dashboard_per_minute"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be positive (or None for no limit)")
         if self.password_threads < 1 or self.password_queue < 1:
             raise ValueError("password_threads and password_queue must be positive")
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError
+from vssd.api.rbac import public
 from vssd.api.respond import json_response
 from vssd.log import get_logger
 
@@ -25,6 +26,7 @@ def _checks(request: web.Request) -> dict[str, bool]:
         return {"readiness": False}
 
 
+@public
 async def health(request: web.Request) -> web.Response:
     """Always 200 while the process serves HTTP; `status` says whether every readiness check passes."""
     deps = deps_of(request)
@@ -40,10 +42,12 @@ async def health(request: web.Request) -> web.Response:
     })
 
 
+@public
 async def live(request: web.Request) -> web.Response:
     return json_response({"status": "alive"})
 
 
+@public
 async def ready(request: web.Request) -> web.Response:
     checks = _checks(request)
     failing = sorted(name for name, ok in checks.items() if not ok)

@@ -6,8 +6,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vssd.api.deps import deps_of
+from vssd.api.rbac import public
 
 
+@public
 async def metrics(request: web.Request) -> web.Response:
     body = generate_latest(deps_of(request).metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

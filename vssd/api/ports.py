@@ -73,3 +73,73 @@ class EventSource(Protocol):
     `rtmp.stream.*`. Publishing never blocks; a subscriber that falls behind loses its oldest events."""
 
     def subscribe(self, topics: Iterable[str] | None = None, maxsize: int | None = None) -> EventStream: ...
+
+
+class AuthState(Protocol):
+    """Token denylist, refresh-token families and rate-limit counters (Redis in production, in-process
+    otherwise). Times are epoch seconds of the API's clock."""
+
+    async def revoke(self, jti: str, until: float) -> None:
+        """Deny the token `jti` until `until` (its own expiry: no need to remember it longer)."""
+
+    async def token_ok(self, jti: str, family: str | None) -> bool:
+        """False when `jti` is denied or its refresh family (when it has one) was ended."""
+
+    async def start_family(self, family: str, jti: str, until: float) -> None:
+        """A new login: `jti` is the family's one valid refresh token."""
+
+    async def rotate(self, family: str, old_jti: str, new_jti: str, until: float) -> str:
+        """"ok" (old was current, new is now), "reused" (old was not current: the family is ended) or
+        "unknown" (no such family: ended or expired)."""
+
+    async def end_family(self, family: str) -> None: ...
+
+    async def hit(self, bucket: str, key: str, limit: int, window_s: float) -> int | None:
+        """Count one hit; None when allowed, else whole seconds until one would be (Retry-After)."""
+
+
+class AuditLog(Protocol):
+    """The security audit trail. An entry: at (ISO-8601), user_id, username, role, action, resource,
+    outcome (ok | denied | failed), ip, details (dict)."""
+
+    async def record(self, entry: dict[str, Any]) -> None: ...
+
+    async def entries(self, limit: int, offset: int,
+                      filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
+        """Newest first; filters: user_id, username, action, outcome."""
+
+
+class UserAdmin(Protocol):
+    """Users and roles for the admin routes. User views: id, username, email, name, role, group_id,
+    extension, is_active, created_at, updated_at, last_login_at. Role views: id, name, description,
+    permissions, builtin, created_at, updated_at.
+
+    Write methods raise `LookupError` when the user/role does not exist and `ValueError(code, message)` for
+    a refused write: USER_001 username taken, USER_002 email taken, USER_003 extension taken, USER_005 last
+    admin, ROLE_001 role name taken, ROLE_002 no such role."""
+
+    async def list_users(self, role: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def get_user(self, user_id: str) -> dict[str, Any] | None: ...
+
+    async def create_user(self, fields: Mapping[str, Any], password_hash: str) -> dict[str, Any]: ...
+
+    async def update_user(self, user_id: str, fields: Mapping[str, Any],
+                          password_hash: str | None) -> dict[str, Any]: ...
+
+    async def delete_user(self, user_id: str) -> None: ...
+
+    async def list_roles(self) -> list[dict[str, Any]]: ...
+
+    async def get_role(self, role_id: str) -> dict[str, Any] | None:
+        """By id or by name."""
+
+    async def create_role(self, name: str, description: str, permissions: list[str]) -> dict[str, Any]: ...
+
+    async def update_role(self, role_id: str, description: str | None,
+                          permissions: list[str] | None) -> dict[str, Any]: ...
+
+
+class PasswordHasher(Protocol):
+    def __call__(self, password: str) -> str:
+        """An argon2id hash of `password`. Blocking: the API runs it in a thread."""

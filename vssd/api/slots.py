@@ -11,6 +11,7 @@ from vssd.api.authn import require
 from vssd.api.deps import deps_of
 from vssd.api.errors import detail, invalid, not_found
 from vssd.api.paging import list_response, page_of
+from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 
 DEFAULT_LIMIT = 1000
@@ -51,6 +52,7 @@ def filters_of(query: Mapping[str, str]) -> list[Predicate]:
     return [f for f in found if f is not None]
 
 
+@needs("vssd.slots.read")
 async def list_slots(request: web.Request) -> web.Response:
     require(request, "vssd.slots.read")
     page = page_of(request.query, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
@@ -59,6 +61,7 @@ async def list_slots(request: web.Request) -> web.Response:
     return list_response(page.cut(views), len(views))
 
 
+@needs("vssd.slots.{slot_id}.read")
 async def get_slot(request: web.Request) -> web.Response:
     slot_id = request.match_info["slot_id"]
     require(request, f"vssd.slots.{slot_id}.read" if slot_id.isalnum() else "vssd.slots.read")

@@ -1,4 +1,6 @@
 """JWTs (pyjwt, HMAC): access tokens carry the user, role and permissions; refresh tokens only the user.
+Both carry `fam`, the login's refresh family: rotating a refresh token keeps the family, presenting an
+already-rotated one ends it (reuse detection), and an ended family's access tokens stop working too.
 
 The algorithm is pinned on decode (a token signed otherwise, or `alg: none`, is refused), and expiry is
 checked against the injected clock, not the host's, so tests can move time.
@@ -30,25 +32,37 @@ class Principal:
     role: str
     permissions: tuple[str, ...] = field(default_factory=tuple)
     anonymous: bool = False
+    jti: str = ""
+    family: str | None = None
+    expires: float = 0.0
 
 
 ANONYMOUS = Principal("", "anonymous", "anonymous", ("vssd.#.read",), anonymous=True)
 
 
-def _encode(deps: ApiDeps, claims: dict[str, Any], ttl_s: int) -> str:
+def new_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _encode(deps: ApiDeps, claims: dict[str, Any], ttl_s: int, jti: str | None = None) -> str:
     now = int(deps.clock())
-    body = {**claims, "iss": ISSUER, "iat": now, "exp": now + ttl_s, "jti": secrets.token_urlsafe(12)}
+    body = {**claims, "iss": ISSUER, "iat": now, "exp": now + ttl_s, "jti": jti or new_id()}
     return jwt.encode(body, deps.jwt_secret, algorithm=deps.jwt_algorithm)
 
 
-def access_token(deps: ApiDeps, user: UserRecord) -> str:
+def access_token(deps: ApiDeps, user: UserRecord, family: str | None = None) -> str:
     claims = {"sub": str(user.id), "typ": "access", "username": user.username, "role": user.role,
               "perms": list(user.permissions)}
+    if family is not None:
+        claims["fam"] = family
     return _encode(deps, claims, deps.access_ttl_s)
 
 
-def refresh_token(deps: ApiDeps, user: UserRecord) -> str:
-    return _encode(deps, {"sub": str(user.id), "typ": "refresh"}, deps.refresh_ttl_s)
+def refresh_token(deps: ApiDeps, user: UserRecord, family: str | None = None, jti: str | None = None) -> str:
+    claims: dict[str, Any] = {"sub": str(user.id), "typ": "refresh", "username": user.username}
+    if family is not None:
+        claims["fam"] = family
+    return _encode(deps, claims, deps.refresh_ttl_s, jti)
 
 
 def decode(deps: ApiDeps, token: str, typ: str = "access") -> dict[str, Any]:
@@ -73,5 +87,7 @@ def principal(deps: ApiDeps, token: str) -> Principal:
     perms = claims.get("perms")
     if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
         raise auth_fail("invalid token: perms")
+    family = claims.get("fam")
     return Principal(str(claims["sub"]), str(claims.get("username", "")), str(claims.get("role", "")),
-                     tuple(perms))
+                     tuple(perms), jti=str(claims["jti"]), family=family if isinstance(family, str) else None,
+                     expires=float(claims["exp"]))

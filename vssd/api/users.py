@@ -1,0 +1,232 @@
+"""Users: `GET|POST /api/users`, `PATCH|DELETE /api/users/{id}` (seeds 000–002) and seed 004's
+`GET|POST /api/admin/users`, `PUT|DELETE /api/admin/users/{id}`, `GET /api/admin/users/{id}/operator`.
+
+Seed 004's validation: username unique, 3–50 characters (USER_001); email valid and unique (USER_002);
+password at least 6 characters; extension required for an operator, 3–5 digits, unique (USER_003); an
+unknown user is 404 USER_004; the last active admin cannot be deleted, demoted or disabled (409 USER_005).
+Nobody can give a user a role with rights they do not hold themselves.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from vssd.api.auth import GATE
+from vssd.api.authn import authenticate
+from vssd.api.body import object_body
+from vssd.api.deps import ApiDeps, deps_of
+from vssd.api.errors import ApiError, detail, invalid
+from vssd.api.paging import list_response, page_of
+from vssd.api.ports import UserAdmin
+from vssd.api.rbac import covers, needs
+from vssd.api.respond import json_response
+from vssd.log import get_logger
+
+log = get_logger("vssd.api.users")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+EXTENSION = re.compile(r"[0-9]{3,5}\Z")
+TEXT_FIELDS = {"username": (3, 50), "email": (3, 254), "name": (0, 200), "group_id": (0, 100),
+               "extension": (0, 5), "role": (1, 64)}
+CONFLICT_FIELDS = {"USER_001": "username", "USER_002": "email", "USER_003": "extension"}
+
+
+def admin_of(deps: ApiDeps) -> UserAdmin:
+    """The users/roles directory, or 503 when this daemon was wired without one."""
+    found = deps.user_admin or (deps.users if hasattr(deps.users, "create_user") else None)
+    if found is None:
+        raise ApiError(503, "SERVICE_UNAVAILABLE", "user administration is not available")
+    return found  # type: ignore[return-value]
+
+
+def refused(err: ValueError) -> ApiError:
+    """A store refusal `ValueError(code, message)` in the error format."""
+    code, message = (str(err.args[0]), str(err.args[1])) if len(err.args) >= 2 else ("INVALID_PARAMS", str(err))
+    field = CONFLICT_FIELDS.get(code)
+    status = 422 if code in ("ROLE_002", "INVALID_PARAMS") else 409
+    return ApiError(status, code, message or code, details=[detail(["body", field], message)] if field else None,
+                    extra={"field": field} if field else None)
+
+
+def _check_text(data: dict[str, Any], problems: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (low, high) in TEXT_FIELDS.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if value is None and name in ("email", "group_id", "extension", "name"):
+            out[name] = None if name != "name" else ""
+        elif not isinstance(value, str) or not low <= len(value.strip()) <= high:
+            problems.append(detail(["body", name], f"must be a string of {low}-{high} characters"))
+        else:
+            out[name] = value.strip()
+    return out
+
+
+def validate(data: dict[str, Any], *, creating: bool, current_role: str | None = None) -> tuple[dict[str, Any],
+                                                                                            str | None]:
+    """(the user fields, the new password or None); 422 with details on any problem."""
+    problems: list[dict[str, Any]] = []
+    if creating:
+        problems += [detail(["body", f], "field required") for f in ("username", "password", "email")
+                     if data.get(f) in (None, "")]
+    fields = _check_text(data, problems)
+    if "is_active" in data:
+        if not isinstance(data["is_active"], bool):
+            problems.append(detail(["body", "is_active"], "must be a boolean"))
+        fields["is_active"] = data["is_active"]
+    if fields.get("email") and not EMAIL.match(fields["email"]):
+        problems.append(detail(["body", "email"], "must be a valid email address"))
+    if fields.get("extension") and not EXTENSION.match(fields["extension"]):
+        problems.append(detail(["body", "extension"], "must be 3-5 digits"))
+    role = fields.get("role", current_role or "operator")
+    if creating:
+        fields.setdefault("role", role)
+    if role == "operator" and not fields.get("extension") and (creating or "extension" in fields):
+        problems.append(detail(["body", "extension"], "required for role operator"))
+    password = data.get("password")
+    if password is not None and (not isinstance(password, str) or not 6 <= len(password) <= 1024):
+        problems.append(detail(["body", "password"], "must be at least 6 characters"))
+    if problems:
+        raise invalid(problems, "invalid user")
+    return fields, password
+
+
+def _user_id(request: web.Request) -> str:
+    raw = request.match_info["user_id"]
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise ApiError(404, "USER_004", f"user {raw[:64]} not found") from None
+
+
+async def _role_allowed(request: web.Request, admin: UserAdmin, role: str) -> None:
+    """The role exists and the caller holds every right it grants (no privilege escalation)."""
+    found = await admin.get_role(role)
+    if found is None:
+        raise invalid([detail(["body", "role"], f"no such role {role!r}")], "invalid user")
+    who = authenticate(request)
+    if not all(covers(who.permissions, p) for p in found["permissions"]):
+        raise ApiError(403, "PERMISSION_DENIED", f"role {role!r} grants rights you do not hold")
+
+
+async def _list(request: web.Request, default_limit: int) -> web.Response:
+    page = page_of(request.query, default_limit=default_limit, max_limit=1000)
+    items, total = await admin_of(deps_of(request)).list_users(request.query.get("role") or None,
+                                                                page.limit, page.offset)
+    return list_response(items, total)
+
+
+async def _create(request: web.Request) -> web.Response:
+    admin = admin_of(deps_of(request))
+    fields, password = validate(await object_body(request), creating=True)
+    await _role_allowed(request, admin, fields["role"])
+    assert password is not None
+    password_hash = await request.app[GATE].hash(password)
+    try:
+        user = await admin.create_user(fields, password_hash)
+    except ValueError as err:
+        raise refused(err) from None
+    log.info("users.created", user_id=user["id"], role=user["role"], by=authenticate(request).user_id)
+    return json_response(user, status=201)
+
+
+async def _update(request: web.Request) -> web.Response:
+    admin, user_id = admin_of(deps_of(request)), _user_id(request)
+    current = await admin.get_user(user_id)
+    if current is None:
+        raise ApiError(404, "USER_004", f"user {user_id} not found")
+    fields, password = validate(await object_body(request), creating=False, current_role=current["role"])
+    if "role" in fields and fields["role"] != current["role"]:
+        await _role_allowed(request, admin, fields["role"])
+    password_hash = await request.app[GATE].hash(password) if password else None
+    try:
+        user = await admin.update_user(user_id, fields, password_hash)
+    except LookupError:
+        raise ApiError(404, "USER_004", f"user {user_id} not found") from None
+    except ValueError as err:
+        raise refused(err) from None
+    return json_response(user)
+
+
+async def _delete(request: web.Request) -> web.Response:
+    user_id = _user_id(request)
+    try:
+        await admin_of(deps_of(request)).delete_user(user_id)
+    except LookupError:
+        raise ApiError(404, "USER_004", f"user {user_id} not found") from None
+    except ValueError as err:
+        raise refused(err) from None
+    return json_response({"success": True, "id": user_id, "message": "user deleted"})
+
+
+@needs("vssd.users.read")
+async def list_users(request: web.Request) -> web.Response:
+    return await _list(request, 1000)
+
+
+@needs("vssd.users.create")
+async def create_user(request: web.Request) -> web.Response:
+    return await _create(request)
+
+
+@needs("vssd.users.update")
+async def update_user(request: web.Request) -> web.Response:
+    return await _update(request)
+
+
+@needs("vssd.users.delete")
+async def delete_user(request: web.Request) -> web.Response:
+    return await _delete(request)
+
+
+@needs("vssd.admin.users.read")
+async def admin_list_users(request: web.Request) -> web.Response:
+    return await _list(request, 100)
+
+
+@needs("vssd.admin.users.create")
+async def admin_create_user(request: web.Request) -> web.Response:
+    return await _create(request)
+
+
+@needs("vssd.admin.users.update")
+async def admin_update_user(request: web.Request) -> web.Response:
+    return await _update(request)
+
+
+@needs("vssd.admin.users.delete")
+async def admin_delete_user(request: web.Request) -> web.Response:
+    return await _delete(request)
+
+
+@needs("vssd.admin.users.read")
+async def admin_operator(request: web.Request) -> web.Response:
+    """Seed 004's Operator of a user, or null when the user is not an operator."""
+    user_id = _user_id(request)
+    user = await admin_of(deps_of(request)).get_user(user_id)
+    if user is None:
+        raise ApiError(404, "USER_004", f"user {user_id} not found")
+    if user["role"] != "operator":
+        return json_response(None)
+    return json_response({
+        "id": user["id"], "user_id": user["id"], "extension": user.get("extension"),
+        "group_id": user.get("group_id"), "status": "offline", "skills": [], "max_concurrent_calls": 1,
+        "current_calls": 0, "last_activity": user.get("last_login_at"), "created_at": user.get("created_at"),
+    })
+
+
+def add_routes(app: web.Application) -> None:
+    for prefix in ("/api", "/api/v1"):
+        app.router.add_get(f"{prefix}/users", list_users)
+        app.router.add_post(f"{prefix}/users", create_user)
+        app.router.add_patch(f"{prefix}/users/{{user_id}}", update_user)
+        app.router.add_delete(f"{prefix}/users/{{user_id}}", delete_user)
+        app.router.add_get(f"{prefix}/admin/users", admin_list_users)
+        app.router.add_post(f"{prefix}/admin/users", admin_create_user)
+        app.router.add_put(f"{prefix}/admin/users/{{user_id}}", admin_update_user)
+        app.router.add_delete(f"{prefix}/admin/users/{{user_id}}", admin_delete_user)
+        app.router.add_get(f"{prefix}/admin/users/{{user_id}}/operator", admin_operator)
