@@ -9,6 +9,8 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vssd.sim.pbx import Endpoint, PbxConfig
+
 # Events that say nothing about a leg's life cycle; they are dropped from every leg sequence, simulated or
 # captured. DialState is here because the corpus' Asterisk predates it (no transcript carries one).
 NOISE = frozenset({
@@ -218,3 +220,12 @@ def corpus_legs(corpus: Path) -> list[tuple[str, str, str, dict]]:
             if outcome:
                 out.append((path.name, leg["channel"] or "?", outcome, leg))
     return out
+
+
+def make_config(**kw) -> PbxConfig:
+    """The simulator configuration the PBX tests share (kept out of conftest: conftest names collide)."""
+    base = dict(seed=7, time_scale=200.0,
+                endpoints=[Endpoint("6001"), Endpoint("7001", registered=False), Endpoint("8001")],
+                ring_mean_s=4.0, talk_mean_s=6.0)
+    base.update(kw)
+    return PbxConfig(**base)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import make_config
-from pbx_testkit import RawAmi, originate_headers
+from pbx_testkit import RawAmi, make_config, originate_headers
 
 from vssd.sim.pbx import PbxSimulator
 

@@ -10,8 +10,7 @@ import re
 from pathlib import Path
 
 import yaml
-from conftest import make_config
-from pbx_testkit import Msg, RawAmi
+from pbx_testkit import Msg, RawAmi, make_config
 
 from vssd.sim.pbx import Endpoint, PbxSimulator
 
