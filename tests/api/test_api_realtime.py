@@ -327,3 +327,51 @@ async def test_slot_updates_are_coalesced_per_slot_over_the_wire(live: LiveFacto
             seen[frame["data"]["id"]].append(frame["data"]["seq"])
     for seqs in seen.values():
         assert len(seqs) <= 10 and seqs[0] == 0 and seqs[-1] == 99
+
+
+async def test_a_socketio_client_that_never_reads_is_dropped_while_others_get_everything(live: LiveFactory) -> None:
+    rig = await live(demo=True, buffer=32)
+    loop = asyncio.get_running_loop()
+    stuck = _stuck_socket(rig.server.port)
+    await loop.sock_connect(stuck, ("127.0.0.1", rig.server.port))
+    await loop.sock_sendall(stuck, (  # engine.io v4 over WebSocket, then the Socket.IO CONNECT packet "40"
+        b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        + b"\x81\x82\x00\x00\x00\x0040"))  # one masked text frame (zero mask), payload "40"
+    got: list[str] = []
+    sio = socketio.AsyncClient(reconnection=False)
+    sio.on("call.update", lambda data: got.append(data["call_id"]))
+    try:
+        await sio.connect(rig.base, transports=["websocket"])
+        await until(lambda: len(rig.hub.clients) == 2, "both joined")
+        padding = "x" * 16_384
+        total = 400
+        for n in range(total):
+            rig.bus.publish("call.update", {**a_call(n), "note": padding})
+            if n >= len(got) + 8:
+                await until(lambda n=n: n < len(got) + 8, "the reading client caught up")
+        await until(lambda: len(got) == total, "every event at the reading client")
+        await until(lambda: rig.hub.dropped == 1, "stuck client dropped")
+        assert len(rig.hub.clients) == 1
+    finally:
+        await sio.disconnect()
+        stuck.close()
+    assert got == [f"c_{n}" for n in range(total)]
+
+
+async def test_a_call_published_on_the_bus_reaches_clients_as_the_rest_feed_shows_it(live: LiveFactory) -> None:
+    """The daemon publishes the same view its CallFeed serves: what a client is pushed is what REST returns."""
+    rig = await live(demo=True)
+    view = a_call(4242, answered=True)
+    rig.deps.calls.calls.insert(0, view)  # the fake feed now knows the call, as the daemon's would
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
+        await ws_frames(ws, "connected")
+        rig.bus.publish("call.update", view)
+        pushed = (await ws_frames(ws, "call.update"))[0]["data"]
+        async with http.get(f"{rig.base}/api/calls/feed", params={"limit": "1"}) as resp:
+            assert resp.status == 200, await resp.text()
+            listed = await resp.json()
+    rows = listed  # a bare JSON array (seed 002)
+    assert rows and rows[0]["call_id"] == "c_4242"
+    assert {k: pushed[k] for k in ("call_id", "slot", "status", "state", "phone_number")} == \
+        {k: rows[0][k] for k in ("call_id", "slot", "status", "state", "phone_number")}
