@@ -265,7 +265,10 @@ class Hub:
     async def _pump(self) -> None:
         while True:
             topic, data = await self._sub.get()
-            self.dispatch(topic, data)
+            try:
+                self.dispatch(topic, data)
+            except Exception:  # one malformed event must not end the stream for everyone
+                log.exception("realtime.dispatch_failed", topic=topic)
 
     def dispatch(self, topic: str, data: Mapping[str, Any]) -> None:
         if topic == "slot.update" and self._coalescer is not None:
