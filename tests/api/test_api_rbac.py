@@ -202,3 +202,11 @@ async def test_builtin_roles_in_the_store_match_the_role_table(user_store: Store
     rows = await user_store.pool.fetch("SELECT name, permissions::text AS p FROM roles WHERE builtin")
     import orjson
     assert {r["name"]: orjson.loads(r["p"]) for r in rows} == BUILTIN_ROLES
+
+
+async def test_demo_visitors_never_see_users_roles_or_the_audit(demo_rig: Rig) -> None:
+    for path in ("/api/users", "/api/roles", "/api/admin/users", "/api/security/audit"):
+        resp = await demo_rig.client.get(path)
+        assert resp.status == 403, path
+    assert (await demo_rig.client.get("/api/slots")).status == 200
+    assert (await demo_rig.client.get("/api/auth/me")).status == 401
