@@ -375,3 +375,11 @@ async def test_a_call_published_on_the_bus_reaches_clients_as_the_rest_feed_show
     assert rows and rows[0]["call_id"] == "c_4242"
     assert {k: pushed[k] for k in ("call_id", "slot", "status", "state", "phone_number")} == \
         {k: rows[0][k] for k in ("call_id", "slot", "status", "state", "phone_number")}
+
+
+async def test_cors_exempt_names_exactly_the_realtime_routes(live: LiveFactory) -> None:
+    from vssd.api.realtime import cors_exempt
+
+    rig = await live(demo=True)
+    exempt = {r.resource.canonical for r in rig.server.app.router.routes() if r.resource and cors_exempt(r)}
+    assert exempt == {"/ws/events", "/socket.io/"}

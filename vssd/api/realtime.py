@@ -449,6 +449,13 @@ def _sio_sender(sio: socketio.AsyncServer, sid: str, buffer: int) -> Sender:
     return send
 
 
+def cors_exempt(route: web.AbstractRoute) -> bool:
+    """True for the routes aiohttp-cors must leave alone: Socket.IO's (engine.io answers CORS itself, and the two
+    clash) and the WebSocket upgrade (no CORS in a WebSocket handshake)."""
+    canonical = route.resource.canonical if route.resource is not None else ""
+    return canonical.startswith(f"/{SIO_PATH}") or canonical == WS_PATH
+
+
 def attach(app: web.Application, settings: RealtimeSettings | None = None) -> Hub:
     """Add `/ws/events` and Socket.IO to `app` (after `app[DEPS]` is set); the hub starts and stops with it."""
     hub = Hub(settings)
