@@ -193,3 +193,19 @@ async def test_rate_limits_on_redis_are_shared_by_two_apps(make_rig) -> None:
             await states[0].client.delete(*keys)
         for state in states:
             await state.close()
+
+
+async def test_redis_down_fails_closed_for_tokens_and_open_for_rate_limits(make_rig) -> None:
+    clock = Clock()
+    dead = RedisAuthState.from_url("redis://127.0.0.1:1/0", clock)  # loopback, nothing listens
+    try:
+        rig: Rig = await make_rig(auth_state=dead, clock=clock, auth_per_minute=1)
+        token = await rig.token("admin")
+        resp = await rig.client.get("/api/auth/me", headers=rig.bearer(token))
+        assert resp.status == 503 and resp.headers["Retry-After"] == "5"
+        assert (await resp.json())["code"] == "SERVICE_UNAVAILABLE"
+        for _ in range(2):  # the auth limit (1/min) cannot be counted: not enforced, and no 500
+            resp = await rig.client.post("/api/auth/login", json={"username": "admin", "password": "admin123"})
+            assert resp.status == 503  # a new session cannot be recorded either
+    finally:
+        await dead.close()

@@ -88,10 +88,17 @@ async def test_list_update_delete_on_both_route_families(users_rig: Rig) -> None
     assert resp.headers["X-Total-Count"] == "2" and len(await resp.json()) == 1
     resp = await rig.client.patch(f"/api/users/{seller['id']}", json={"name": "Op 21"}, headers=admin)
     assert resp.status == 200 and (await resp.json())["name"] == "Op 21"
+    resp = await rig.client.get(f"/api/admin/users/{seller['id']}/operator", headers=admin)
+    assert resp.status == 200 and await resp.json() is None  # not an operator
+    resp = await rig.client.patch(f"/api/users/{seller['id']}", json={"role": "operator"}, headers=admin)
+    assert resp.status == 422  # an operator needs an extension
+    resp = await rig.client.patch(f"/api/users/{seller['id']}", json={"role": "operator", "extension": "2021"},
+                                  headers=admin)
+    assert resp.status == 200 and (await resp.json())["role"] == "operator"
+    resp = await rig.client.get(f"/api/admin/users/{seller['id']}/operator", headers=admin)
+    assert (await resp.json())["extension"] == "2021"
     resp = await rig.client.put(f"/api/admin/users/{seller['id']}", json={"is_active": False}, headers=admin)
     assert resp.status == 200 and (await resp.json())["is_active"] is False
-    resp = await rig.client.get(f"/api/admin/users/{seller['id']}/operator", headers=admin)
-    assert resp.status == 200 and await resp.json() is None
     assert (await rig.client.delete(f"/api/users/{seller['id']}", headers=admin)).status == 200
     for method, path in (("DELETE", f"/api/users/{seller['id']}"), ("PATCH", f"/api/users/{seller['id']}"),
                          ("PUT", "/api/admin/users/not-a-uuid"), ("GET", f"/api/admin/users/{seller['id']}/operator")):

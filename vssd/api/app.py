@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from vssd.api import audit, auth, calls, health, metrics_route, rbac, realtime, roles, slots, users
-from vssd.api.authn import STATE, authorize
+from vssd.api.authn import STATE, GuardedState, authorize
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.ratelimit import LocalAuthState
@@ -27,7 +27,7 @@ SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 def make_app(deps: ApiDeps) -> web.Application:
     app = web.Application(middlewares=[observe, errors, audit.audit, authorize], client_max_size=deps.max_body_bytes)
     app[DEPS] = deps
-    app[STATE] = deps.auth_state or LocalAuthState(deps.clock)
+    app[STATE] = GuardedState(deps.auth_state or LocalAuthState(deps.clock))
     for area in AREAS:
         area.add_routes(app)
     realtime.attach(app)  # /ws/events and Socket.IO (/socket.io/); keep aiohttp-cors off the latter

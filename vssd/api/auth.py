@@ -164,6 +164,7 @@ async def _rotate(request: web.Request, refresh: str) -> dict[str, Any]:
     if not isinstance(family, str):
         raise auth_fail("refresh token without a family")
     user = await _current_user(request, str(claims["sub"]), str(claims.get("username", "")))
+    request[ACTOR] = tokens.Principal(str(user.id), user.username, user.role)
     reply = await login_reply(request, user, family)
     new_jti = tokens.decode(deps, reply["refresh_token"], typ="refresh")["jti"]
     verdict = await request.app[STATE].rotate(family, str(claims["jti"]), new_jti,

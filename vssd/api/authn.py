@@ -7,6 +7,8 @@ without a usable token is anonymous and read-only (SPEC: the seeds' examples wor
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -22,6 +24,45 @@ log = get_logger("vssd.api.authn")
 STATE: web.AppKey[AuthState] = web.AppKey("vssd_auth_state", AuthState)  # type: ignore[type-abstract]
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("vssd_principal", Principal)
 DASHBOARD_PREFIXES = ("/api/dashboard", "/api/v1/dashboard")
+
+
+class GuardedState:
+    """The auth state as the routes use it: when it cannot answer (Redis down), token checks and session
+    changes fail closed (503, never a 500 and never a revoked token let through) and rate limits fail
+    open (a warning in the log: an outage of the counters must not lock every user out)."""
+
+    def __init__(self, inner: AuthState) -> None:
+        self.inner = inner
+
+    async def _call(self, what: str, coro: Any) -> Any:
+        try:
+            return await coro
+        except Exception as err:
+            log.warning("auth.state_failed", op=what, error=repr(err))
+            raise ApiError(503, "SERVICE_UNAVAILABLE", "session store unavailable",
+                           headers={"Retry-After": "5"}) from None
+
+    async def revoke(self, jti: str, until: float) -> None:
+        await self._call("revoke", self.inner.revoke(jti, until))
+
+    async def token_ok(self, jti: str, family: str | None) -> bool:
+        return bool(await self._call("token_ok", self.inner.token_ok(jti, family)))
+
+    async def start_family(self, family: str, jti: str, until: float) -> None:
+        await self._call("start_family", self.inner.start_family(family, jti, until))
+
+    async def rotate(self, family: str, old_jti: str, new_jti: str, until: float) -> str:
+        return str(await self._call("rotate", self.inner.rotate(family, old_jti, new_jti, until)))
+
+    async def end_family(self, family: str) -> None:
+        await self._call("end_family", self.inner.end_family(family))
+
+    async def hit(self, bucket: str, key: str, limit: int, window_s: float) -> int | None:
+        try:
+            return await self.inner.hit(bucket, key, limit, window_s)
+        except Exception as err:
+            log.warning("auth.rate_limit_unavailable", bucket=bucket, error=repr(err))
+            return None
 
 
 def bearer(request: web.Request) -> str | None:

@@ -66,9 +66,10 @@ def _check_text(data: dict[str, Any], problems: list[dict[str, Any]]) -> dict[st
     return out
 
 
-def validate(data: dict[str, Any], *, creating: bool, current_role: str | None = None) -> tuple[dict[str, Any],
-                                                                                            str | None]:
-    """(the user fields, the new password or None); 422 with details on any problem."""
+def validate(data: dict[str, Any], *, current: dict[str, Any] | None = None) -> tuple[dict[str, Any], str | None]:
+    """(the user fields, the new password or None) for a new user, or changes to `current`; 422 with
+    details on any problem."""
+    creating = current is None
     problems: list[dict[str, Any]] = []
     if creating:
         problems += [detail(["body", f], "field required") for f in ("username", "password", "email")
@@ -82,10 +83,11 @@ def validate(data: dict[str, Any], *, creating: bool, current_role: str | None =
         problems.append(detail(["body", "email"], "must be a valid email address"))
     if fields.get("extension") and not EXTENSION.match(fields["extension"]):
         problems.append(detail(["body", "extension"], "must be 3-5 digits"))
-    role = fields.get("role", current_role or "operator")
+    role = fields.get("role", current["role"] if current else "operator")
     if creating:
         fields.setdefault("role", role)
-    if role == "operator" and not fields.get("extension") and (creating or "extension" in fields):
+    extension = fields["extension"] if "extension" in fields else (current or {}).get("extension")
+    if role == "operator" and not extension:
         problems.append(detail(["body", "extension"], "required for role operator"))
     password = data.get("password")
     if password is not None and (not isinstance(password, str) or not 6 <= len(password) <= 1024):
@@ -122,7 +124,7 @@ async def _list(request: web.Request, default_limit: int) -> web.Response:
 
 async def _create(request: web.Request) -> web.Response:
     admin = admin_of(deps_of(request))
-    fields, password = validate(await object_body(request), creating=True)
+    fields, password = validate(await object_body(request))
     await _role_allowed(request, admin, fields["role"])
     assert password is not None
     password_hash = await request.app[GATE].hash(password)
@@ -139,7 +141,7 @@ async def _update(request: web.Request) -> web.Response:
     current = await admin.get_user(user_id)
     if current is None:
         raise ApiError(404, "USER_004", f"user {user_id} not found")
-    fields, password = validate(await object_body(request), creating=False, current_role=current["role"])
+    fields, password = validate(await object_body(request), current=current)
     if "role" in fields and fields["role"] != current["role"]:
         await _role_allowed(request, admin, fields["role"])
     password_hash = await request.app[GATE].hash(password) if password else None
