@@ -116,8 +116,8 @@ class Client:
             self._may[group] = allowed(self.who.permissions, GROUP_PERMISSION[group])
         return self._may[group]
 
-    def wants(self, topic: str) -> bool:
-        group = group_of(topic)
+    def wants(self, group: str) -> bool:
+        """Whether this client gets events of `group` (see `group_of`)."""
         return (self.groups is None or group in self.groups) and self.may(group)
 
     def subscribe(self, group: str, on: bool = True) -> None:
@@ -283,9 +283,9 @@ class Hub:
         self.fan_out("slot.update", slot_payload(data))
 
     def fan_out(self, topic: str, data: Mapping[str, Any]) -> None:
-        event = Outgoing(topic, data)
+        event, group = Outgoing(topic, data), group_of(topic)
         for client in list(self.clients.values()):
-            if client.wants(topic) and not client.offer(event):
+            if client.wants(group) and not client.offer(event):
                 self.drop(client)
 
     def join(self, client: Client) -> Client:
