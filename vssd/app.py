@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vssd.actors.farm import SlotFarm
-from vssd.actors.feed import CallFeedView
+from vssd.actors.feed import CallFeedView, call_view
 from vssd.actors.slot import SlotSpec
 from vssd.actors.supervisor import Supervisor
 from vssd.adapters.adb import AdbAdapter, AdbError
 from vssd.adapters.ami import AmiFatal, AmiSettings
 from vssd.adapters.ami_calls import CallPump
 from vssd.adapters.store import Store
+from vssd.bus import EventBus
 from vssd.calls.model import Attempt, Call
 from vssd.config.models import Config
 from vssd.fsm import LoopClock, SlotEnv, Timeouts, TransitionRecorder
@@ -40,13 +41,18 @@ DEMO_ADMIN_PASSWORD = "admin123"  # SPEC: demo credentials unless VSSD_ADMIN_PAS
 
 
 class _MetricsBus:
-    """The in-process bus for slot transitions; for now its one subscriber is the transition counter."""
+    """Slot transitions: counted, and published on the event bus as the slot's view (`slot.update`)."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, events: EventBus, view_of: Callable[[str], dict[str, Any] | None]) -> None:
         self._metrics = metrics
+        self._events = events
+        self._view_of = view_of
 
     def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         self._metrics.slot_transition(str(payload.get("to_state", "")))
+        view = self._view_of(str(payload.get("slot_id", "")))
+        if view is not None:
+            self._events.publish("slot.update", {**view, "fsm_state": payload.get("to_state")})
 
 
 @dataclass(slots=True)
@@ -80,8 +86,10 @@ class Daemon:
         self.farm: SlotFarm | None = None
         self.supervisor: Supervisor | None = None
         self.api: Any = None
+        self.auth_state: Any = None  # Redis-backed token and rate-limit state when VSSD_REDIS_URL is set
         self.recent: deque[tuple[Call, str]] = deque(maxlen=2000)
         self.metrics = make_registry()
+        self.events = EventBus()
         self.finished_calls = 0
         self._started: list[tuple[str, Stage]] = []
         self._specs: list[tuple[SlotSpec, SlotPlan]] = []
@@ -213,7 +221,8 @@ class Daemon:
     async def _start_actors(self) -> None:
         assert self.store is not None and self.pump is not None
         slots = self.config.slots
-        recorder = TransitionRecorder(self.clock, sink=self.store.writer, bus=_MetricsBus(self.metrics))
+        recorder = TransitionRecorder(self.clock, sink=self.store.writer, bus=_MetricsBus(
+            self.metrics, self.events, lambda sid: self.farm.slot_view(sid) if self.farm is not None else None))
         timeouts = Timeouts(registration_s=slots.registration_timeout_s, ring_s=slots.ring_timeout_s,
                             max_call_s=slots.max_call_duration_s, wrapup_s=slots.wrapup_s,
                             min_ring_s=min(15.0, slots.ring_timeout_s))
@@ -331,13 +340,20 @@ class Daemon:
 
     # ---- API -------------------------------------------------------------------------------------------------
     async def _start_api(self) -> None:
-        from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, verify_password
+        from vssd.adapters.redis_state import RedisAuthState
+        from vssd.adapters.store_audit import StoreAuditLog
+        from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
         from vssd.api.app import make_app
         from vssd.api.deps import ApiDeps
+        from vssd.api.rbac import BUILTIN_ROLES
         from vssd.api.server import ApiServer
 
         assert self.store is not None and self.farm is not None
         cfg, farm = self.config, self.farm
+        limits = cfg.rate_limits
+        await sync_builtin_roles(self.store, BUILTIN_ROLES)
+        if cfg.redis.url is not None:
+            self.auth_state = RedisAuthState.from_url(cfg.redis.url.get_secret_value(), time.time, cfg.redis.key_prefix)
         await ensure_admin(self.store, cfg.auth.admin_username, self._admin_password(),
                            reset_password=cfg.auth.admin_password is not None)
         feed = CallFeedView(
@@ -350,7 +366,10 @@ class Daemon:
             demo=cfg.mode == "demo", access_ttl_s=cfg.auth.access_token_ttl_s,
             refresh_ttl_s=cfg.auth.refresh_token_ttl_s, jwt_algorithm=cfg.auth.jwt_algorithm,
             max_body_bytes=cfg.http.max_body_bytes,
-            auth_per_minute=cfg.rate_limits.auth_per_minute if cfg.rate_limits.enabled else None,
+            auth_per_minute=limits.auth_per_minute if limits.enabled else None,
+            api_per_minute=limits.api_per_minute if limits.enabled else None,
+            dashboard_per_minute=limits.dashboard_per_minute if limits.enabled else None,
+            auth_state=self.auth_state, audit=StoreAuditLog(self.store), events=self.events,
         )
         self.api = ApiServer(make_app(deps), [(a.host, a.port) for a in cfg.http.listen],
                              shutdown_timeout_s=cfg.http.shutdown_grace_s)
@@ -374,11 +393,15 @@ class Daemon:
     async def _stop_api(self) -> None:
         if self.api is not None:
             await self.api.stop()
+        if self.auth_state is not None:
+            await self.auth_state.close()
 
     # ---- AMI callbacks (synchronous) -------------------------------------------------------------------------
     def _on_update(self, call: Call, what: str) -> None:
         if self.farm is not None:
             self.farm.on_call(call, what)
+            core = self.farm.core_for_call(call)
+            self.events.publish("call.update", call_view(call, core.spec.slot_id if core else None))
 
     def _on_final(self, call: Call) -> None:
         self.finished_calls += 1
