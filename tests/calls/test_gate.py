@@ -1,0 +1,51 @@
+"""The dial gate: one live call per number, whatever its spelling; leases free the number once."""
+
+from __future__ import annotations
+
+import pytest
+
+from vssd.calls.gate import DialGate, DialRefused, normalise
+
+
+def test_one_lease_per_number_across_spellings() -> None:
+    gate = DialGate()
+    lease = gate.acquire("+380 (99) 123-45-67")
+    assert lease.number == "+380991234567"
+    for spelling in ("+380991234567", "00380991234567", "+380.99.123.45.67"):
+        with pytest.raises(DialRefused) as err:
+            gate.acquire(spelling)
+        assert err.value.reason == "number_busy"
+    other = gate.acquire("+380991234568")
+    assert {held.number for held in gate.held()} == {"+380991234567", "+380991234568"}
+    lease.release()
+    again = gate.acquire("+380991234567")
+    assert again is not lease and gate.holder("+380 99 123 45 67") is again
+    other.release()
+    again.release()
+    assert gate.held() == []
+
+
+def test_release_is_idempotent_and_never_frees_a_newer_lease() -> None:
+    gate = DialGate()
+    first = gate.acquire("1001")
+    first.release()
+    second = gate.acquire("1001")
+    first.release()  # a stale lease must not free the number its successor holds
+    with pytest.raises(DialRefused):
+        gate.acquire("1001")
+    with second:
+        pass
+    assert second.released and gate.held() == []
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "call me", "+12;rm", "1" * 40])
+def test_undialable_numbers_are_refused(bad: str) -> None:
+    with pytest.raises(DialRefused) as err:
+        DialGate().acquire(bad)
+    assert err.value.reason == "invalid_number"
+
+
+def test_normalise_keeps_short_and_service_numbers() -> None:
+    assert normalise("1001") == "1001"
+    assert normalise("*100#") == "*100#"
+    assert normalise(" 8 (800) 555-35-35 ") == "88005553535"
