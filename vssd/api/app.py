@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vssd.api import audit, auth, calls, health, metrics_route, rbac, realtime, roles, slots, users
+from vssd.api import (
+    audit,
+    auth,
+    calls,
+    health,
+    metrics_route,
+    monitor,
+    rbac,
+    realtime,
+    roles,
+    slot_admin,
+    slots,
+    trunks,
+    users,
+)
 from vssd.api.authn import STATE, GuardedState, authorize
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
@@ -19,7 +33,7 @@ from vssd.api.server import ApiServer
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls)
+AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, slot_admin, trunks, monitor)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 

@@ -13,11 +13,15 @@ from vssd.api.ports import (
     AuditLog,
     AuthState,
     CallFeed,
+    DeviceCommands,
     EventSource,
+    MonitorFacts,
     PasswordHasher,
     PasswordVerifier,
     Readiness,
+    SlotAdmin,
     SlotDirectory,
+    TrunkAdmin,
     UserAdmin,
     UserDirectory,
 )
@@ -57,6 +61,13 @@ class ApiDeps:
     api_per_minute: int | None = None
     dashboard_per_minute: int | None = None
     events: EventSource | None = None  # real-time routes serve nothing without it
+    # Slot/trunk administration, device commands and monitoring (each None → its routes answer 503).
+    slot_admin: SlotAdmin | None = None
+    trunks: TrunkAdmin | None = None
+    devices: DeviceCommands | None = None
+    monitor: MonitorFacts | None = None
+    adb_command_timeout_s: float = 10.0
+    adb_command_max_output: int = 65_536
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

@@ -143,3 +143,68 @@ class UserAdmin(Protocol):
 class PasswordHasher(Protocol):
     def __call__(self, password: str) -> str:
         """An argon2id hash of `password`. Blocking: the API runs it in a thread."""
+
+
+class SlotAdmin(Protocol):
+    """Slot writes for `POST|PATCH|DELETE /api/slots…` (views as in SlotDirectory). Raise `LookupError` for
+    a missing slot (or trunk) and `ValueError(code, message)` for a refused write (SLOT_001 SIP number taken,
+    SLOT_002 device taken, SLOT_003 no such trunk, SLOT_BUSY, INVALID_PARAMS)."""
+
+    async def create_slot(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """fields: type (AUTO/MF/LS), trunk_id, device_id, internal_sip_number (else the next free number of
+        the type's plan), name, device_model. The new slot is IDLE until enrolled."""
+
+    async def patch_slot(self, slot_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """fields: name, device_model, trunk_id (re-binds an enrolled slot: it is re-enrolled)."""
+
+    async def delete_slot(self, slot_id: str) -> None:
+        """A live call on the slot is hung up (and recorded) first."""
+
+    async def enroll(self, slot_id: str, trunk_id: str | None, operator: str | None) -> dict[str, Any]: ...
+
+    async def disable(self, slot_id: str) -> dict[str, Any]: ...
+
+    async def restart(self, slot_id: str) -> dict[str, Any]:
+        """Unassign and enroll again on the same trunk (bring-up from scratch)."""
+
+
+class TrunkAdmin(Protocol):
+    """Trunks: id, name, type (auto/mf/ls), capacity, description, state, config, slots_count, created_at,
+    updated_at. Writers raise `LookupError` / `ValueError(code, message)` (TRUNK_001 name taken, TRUNK_002
+    type mismatch with its slots)."""
+
+    async def list_trunks(self) -> list[dict[str, Any]]: ...
+
+    async def get_trunk(self, trunk_id: int) -> dict[str, Any] | None: ...
+
+    async def create_trunk(self, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def update_trunk(self, trunk_id: int, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def delete_trunk(self, trunk_id: int) -> None: ...
+
+
+class DeviceCommands(Protocol):
+    """A slot's device. Raise `LookupError` (no slot), `ValueError(code, message)` (NO_DEVICE: the slot has no
+    adb device), `ConnectionError` (device or adb server unreachable) and `TimeoutError`."""
+
+    async def reboot_device(self, slot_id: str) -> dict[str, Any]: ...
+
+    async def device_shell(self, slot_id: str, argv: list[str], timeout_s: float,
+                           max_output: int) -> dict[str, Any]:
+        """Run argv (never through a shell of ours: adb quotes each element) → exit_code, stdout, stderr,
+        truncated (output beyond `max_output` characters is cut)."""
+
+
+class MonitorFacts(Protocol):
+    """Live measurements for `/api/monitor/*`. `usb` and `slot` raise `ConnectionError` when adb is down."""
+
+    async def system(self) -> dict[str, Any]: ...
+
+    async def usb(self) -> list[dict[str, Any]]: ...
+
+    async def network(self) -> dict[str, Any]: ...
+
+    async def slots(self) -> list[dict[str, Any]]: ...
+
+    async def slot(self, slot_id: str) -> dict[str, Any] | None: ...
