@@ -17,6 +17,7 @@ from vssd.api import (
     health,
     metrics_route,
     monitor,
+    pbx,
     rbac,
     realtime,
     roles,
@@ -33,7 +34,7 @@ from vssd.api.server import ApiServer
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, slot_admin, trunks, monitor)
+AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, pbx, slot_admin, trunks, monitor)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 

@@ -12,12 +12,14 @@ from vssd import __version__
 from vssd.api.ports import (
     AuditLog,
     AuthState,
+    CallDesk,
     CallFeed,
     DeviceCommands,
     EventSource,
     MonitorFacts,
     PasswordHasher,
     PasswordVerifier,
+    PbxDesk,
     Readiness,
     SlotAdmin,
     SlotDirectory,
@@ -68,6 +70,9 @@ class ApiDeps:
     monitor: MonitorFacts | None = None
     adb_command_timeout_s: float = 10.0
     adb_command_max_output: int = 65_536
+    # Manual calls, call history and CDR; the PBX view (each None → its routes answer 503).
+    call_desk: CallDesk | None = None
+    pbx: PbxDesk | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

@@ -208,3 +208,41 @@ class MonitorFacts(Protocol):
     async def slots(self) -> list[dict[str, Any]]: ...
 
     async def slot(self, slot_id: str) -> dict[str, Any] | None: ...
+
+
+class CallDesk(Protocol):
+    """Manual calls and call history (`vssd.actors.call_control.CallControl`). Views as in CallFeed plus the
+    seeds' other names (number, start_time, end_time, answer_time, called_number, operator_id/user_id: who
+    started the call). Refusals raise `vssd.calls.gate.DialRefused(reason, message)`; reasons: number_busy,
+    invalid_number, no_slot, slot_busy, slot_offline, call_failed, not_live, pbx_refused."""
+
+    async def start_call(self, number: str, slot: str, *, caller_id: str = "", user_id: str | None = None,
+                         trunk: str | None = None) -> dict[str, Any]:
+        """`slot`: an id, `slot_<id>` or a type (AUTO/MF/LS: a free slot of that type). Answers at once."""
+
+    async def end_call(self, call_id: str) -> dict[str, Any] | None:
+        """Hang a live call up through AMI; a finished call's view as is; None when unknown."""
+
+    async def get_call(self, call_id: str) -> dict[str, Any] | None: ...
+
+    def active_calls(self) -> list[dict[str, Any]]: ...
+
+    async def list_calls(self, limit: int, offset: int,
+                         filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
+        """Stored calls, newest first; filters: slot_id, status (seed or FSM word), outcome, direction, number,
+        user_id/operator_id, campaign_id, date_from/date_to (ISO-8601, date_to exclusive). ValueError for a
+        malformed value."""
+
+    async def cdr(self, call_id: str) -> dict[str, Any] | None:
+        """One stored call (by `c_<n>` or attempt id) with its `legs`."""
+
+
+class PbxDesk(Protocol):
+    """The PBX as the AMI link shows it (`CallControl` implements it too)."""
+
+    async def pbx_status(self) -> dict[str, Any]:
+        """{"link": {"up", "version"}, "endpoints": [{"name", "state", "reachable", "contacts", "slot_id"}],
+        "trunks": [{"name", "state": OK|WARN|FAIL, "failed", "endpoints", "last_check"}], "checked_at"}."""
+
+    async def route_call(self, call_id: str, exten: str, context: str = "vssd-connect") -> dict[str, Any]:
+        """Send a live call's connect side to `exten`@`context` (AMI Redirect); DialRefused as in CallDesk."""
