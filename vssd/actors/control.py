@@ -12,16 +12,18 @@ Errors follow `vssd.api.ports`: `LookupError` (no such slot/trunk), `ValueError(
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import psutil
 
-from vssd.actors.farm import SlotFarm
+from vssd.actors.farm import SlotFarm, slot_view
 from vssd.actors.slot import SlotBusy, SlotCore, SlotSpec
 from vssd.fsm import SlotState, TransitionNotAllowed
 
+log = logging.getLogger("vssd.actors.control")
 NUMBER_PLAN = {"AUTO": 6001, "MF": 7001, "LS": 8001}  # SPEC: AUTO 6xxx, MF 7xxx, LS 8xxx
 SLOT_TYPES = tuple(NUMBER_PLAN)
 PATCHABLE = ("name", "device_model", "trunk_id")
@@ -43,6 +45,14 @@ class SlotRows(Protocol):
     async def used_sip_numbers(self) -> set[str]: ...
 
     async def get_trunk(self, trunk_id: int) -> dict[str, Any] | None: ...
+
+    async def list_trunks(self) -> list[dict[str, Any]]: ...
+
+    async def create_trunk(self, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def update_trunk(self, trunk_id: int, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def delete_trunk(self, trunk_id: int) -> None: ...
 
 
 class DeviceLink(Protocol):
@@ -69,12 +79,70 @@ def _live_call(core: SlotCore) -> bool:
 
 
 class SlotControl:
-    """`vssd.api.ports.SlotAdmin` over the farm and the store's slot rows."""
+    """`vssd.api.ports.SlotAdmin`, `TrunkAdmin` and `SlotDirectory` over the farm and the store's rows.
 
-    def __init__(self, farm: SlotFarm, rows: SlotRows) -> None:
+    As the slot directory it adds what the farm's views lack: the trunk a slot is bound to before it is
+    enrolled, and the trunk's name (kept from the trunk writes that pass here; `load()` reads them at start).
+
+    `line_state` (the PBX's PJSIPShowEndpoints rows, e.g. `CallPump.endpoints`) tells a slot created at run
+    time whether its endpoint is already reachable: registration events only report changes."""
+
+    def __init__(self, farm: SlotFarm, rows: SlotRows,
+                 line_state: Callable[[], Awaitable[list[Mapping[str, str]]]] | None = None) -> None:
         self.farm = farm
         self.rows = rows
+        self.line_state = line_state
         self._create_lock = asyncio.Lock()  # the next free SIP number is read, then written
+        self._trunk_names: dict[str, str] = {}
+
+    async def load(self) -> None:
+        """Read the trunks' names (call once before serving)."""
+        await self.list_trunks()
+
+    # ---- SlotDirectory ---------------------------------------------------------------------------------------
+    def slot_views(self) -> list[dict[str, Any]]:
+        return [self._enriched(core) for core in list(self.farm.cores.values())]
+
+    def slot_view(self, slot_id: str) -> dict[str, Any] | None:
+        core = self.farm.cores.get(slot_id)
+        return self._enriched(core) if core is not None else None
+
+    def _enriched(self, core: SlotCore) -> dict[str, Any]:
+        view = slot_view(core)
+        trunk = view["trunk_id"] or core.spec.trunk_id
+        if trunk is not None:
+            name = self._trunk_names.get(str(trunk))
+            view.update(trunk_id=int(trunk) if str(trunk).isdigit() else trunk, trunk_name=name, trunk=name)
+        return view
+
+    # ---- TrunkAdmin (through to the rows, keeping the names) -------------------------------------------------
+    def _named(self, trunk: dict[str, Any]) -> dict[str, Any]:
+        self._trunk_names[str(trunk["id"])] = trunk["name"]
+        return trunk
+
+    async def list_trunks(self) -> list[dict[str, Any]]:
+        trunks = await self.rows.list_trunks()
+        self._trunk_names = {str(t["id"]): t["name"] for t in trunks}
+        return trunks
+
+    async def get_trunk(self, trunk_id: int) -> dict[str, Any] | None:
+        trunk = await self.rows.get_trunk(trunk_id)
+        return self._named(trunk) if trunk is not None else None
+
+    async def create_trunk(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        return self._named(await self.rows.create_trunk(fields))
+
+    async def update_trunk(self, trunk_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        return self._named(await self.rows.update_trunk(trunk_id, fields))
+
+    async def delete_trunk(self, trunk_id: int) -> None:
+        await self.rows.delete_trunk(trunk_id)
+        self._trunk_names.pop(str(trunk_id), None)
+        for core in self.farm.cores.values():
+            if core.spec.trunk_id == str(trunk_id):
+                core.spec.trunk_id = None  # slots.trunk_id is ON DELETE SET NULL
+
+    # ---- SlotAdmin -------------------------------------------------------------------------------------------
 
     def _core(self, slot_id: str) -> SlotCore:
         core = self.farm.cores.get(slot_id)
@@ -83,7 +151,7 @@ class SlotControl:
         return core
 
     def _view(self, slot_id: str) -> dict[str, Any]:
-        view = self.farm.slot_view(slot_id)
+        view = self.slot_view(slot_id)
         if view is None:
             raise LookupError(slot_id)
         return view
@@ -93,7 +161,7 @@ class SlotControl:
             number = int(trunk_id)
         except (TypeError, ValueError):
             raise ValueError("INVALID_PARAMS", "trunk_id must be an integer") from None
-        trunk = await self.rows.get_trunk(number)
+        trunk = await self.get_trunk(number)
         if trunk is None:
             raise ValueError("SLOT_003", f"no trunk {number}")
         if slot_type is not None and str(trunk["type"]).upper() != slot_type:
@@ -118,7 +186,18 @@ class SlotControl:
                         trunk_id=str(row["trunk_id"]) if row.get("trunk_id") is not None else None,
                         device_model=row.get("device_model") or "")
         await self.farm.add(spec)
+        await self._learn_line(endpoint)
         return self._view(spec.slot_id)
+
+    async def _learn_line(self, endpoint: str) -> None:
+        if self.line_state is None:
+            return
+        try:
+            rows = await self.line_state()
+        except Exception as err:  # the PBX link is down: registration events will tell later
+            log.warning("slot %s: endpoint state unknown (%r)", endpoint, err)
+            return
+        self.farm.on_endpoint_list([r for r in rows if r.get("objectname") == endpoint])
 
     async def _next_number(self, kind: str) -> str:
         used = await self.rows.used_sip_numbers()
