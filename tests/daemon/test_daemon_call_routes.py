@@ -145,3 +145,19 @@ async def test_pbx_status_follows_the_ami_link(hub: Hub, api: Api) -> None:
     assert by_name["6001"]["reachable"] and by_name["6001"]["slot_id"] == int(hub.slot("6001"))
     trunks = {t["name"]: t for t in status["trunks"]}
     assert trunks["t-auto"]["state"] == "OK" and trunks["t-auto"]["failed"] == 0
+
+
+async def test_route_redirects_a_live_call_on_the_pbx(hub: Hub, api: Api) -> None:
+    hub.pbx.script("4951000007", "answered", **LONG_TALK)
+    started = await (await api.start(api.admin, number="4951000007", slot="AUTO")).json()
+    call = next(c for c, _ in api.control._live() if c.call_id == started["call_id"])
+    await until(lambda: call.answered_at is not None)
+    resp = await api.client.post("/api/pbx/route", json={"call_id": call.call_id, "exten": "1001"},
+                                 headers=api.admin)
+    assert resp.status == 200, await resp.text()
+    routed = (await resp.json())["routed_to"]
+    assert [(r[1], r[2]) for r in hub.pbx.ledger.redirects] == [("vssd-connect", "1001")]
+    assert hub.pbx.ledger.redirects[0][0] == call.attempt.other_channel_id  # the connect side, not the customer
+    assert routed["channel"] == call.legs[call.attempt.other_channel_id].channel
+    await api.client.post("/api/call/end", json={"call_id": call.call_id}, headers=api.admin)
+    await until(lambda: call.outcome is not None)
