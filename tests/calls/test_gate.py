@@ -49,3 +49,12 @@ def test_normalise_keeps_short_and_service_numbers() -> None:
     assert normalise("1001") == "1001"
     assert normalise("*100#") == "*100#"
     assert normalise(" 8 (800) 555-35-35 ") == "88005553535"
+
+
+def test_national_numbers_meet_their_e164_form_with_a_region() -> None:
+    gate = DialGate(region="UA")
+    lease = gate.acquire("099 123 45 67")
+    assert lease.number == "+380991234567"
+    with pytest.raises(DialRefused):
+        gate.acquire("+380991234567")
+    assert normalise("+44 20 7946 0958") == "+442079460958"

@@ -17,10 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-try:  # optional: full E.164 parsing when the library is installed
-    import phonenumbers as _phonenumbers
-except ImportError:  # pragma: no cover - depends on the environment
-    _phonenumbers = None
+import phonenumbers
 
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _DIALABLE = re.compile(r"\+?[0-9*#]{1,32}\Z")
@@ -37,8 +34,8 @@ class DialRefused(Exception):
 
 
 def normalise(number: str, region: str | None = None) -> str:
-    """The key a number is locked under: E.164 when it parses as such (with `phonenumbers` when available),
-    else the number without separators (`+380 (99) 123-45-67` → `+380991234567`). A leading `00` is `+`.
+    """The key a number is locked under: E.164 when `phonenumbers` finds it a possible number (international,
+    or national with a `region`), else the number without separators. A leading `00` is `+`.
 
     DialRefused("invalid_number") when nothing dialable is left."""
     text = _SEPARATORS.sub("", number.strip())
@@ -46,13 +43,14 @@ def normalise(number: str, region: str | None = None) -> str:
         text = "+" + text[2:]
     if not _DIALABLE.match(text):
         raise DialRefused("invalid_number", f"{number!r} is not a dialable number")
-    if _phonenumbers is not None and (text.startswith("+") or region):
-        try:
-            parsed = _phonenumbers.parse(text, region)
-        except _phonenumbers.NumberParseException:
-            return text
-        if _phonenumbers.is_possible_number(parsed):
-            return _phonenumbers.format_number(parsed, _phonenumbers.PhoneNumberFormat.E164)
+    if not (text.startswith("+") or region):
+        return text
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return text
+    if phonenumbers.is_possible_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return text
 
 
