@@ -137,6 +137,9 @@ async def test_adb_command_runs_allowlisted_argv_and_refuses_injection(api: Api)
         "completed", int(mf), 0, ["input", "tap", "200", "400"])
     status, done = await api.call("POST", f"/api/slots/{mf}/adb-command", json={"argv": ["getprop", "ro.serialno"]})
     assert status == 200 and done["stdout"].strip() == serial
+    api.deps.adb_command_max_output = 20
+    status, done = await api.call("POST", f"/api/slots/{mf}/adb-command", json={"command": "pm list packages"})
+    assert (status, done["truncated"], len(done["stdout"])) == (200, True, 20)
 
     before = [e.command for e in hub.adb.ledger if e.serial == serial]
     for attack in ("input tap 1 2; reboot", "getprop $(rm -rf /)", "dumpsys `id`", "input text a|sh",
@@ -155,7 +158,7 @@ async def test_adb_command_runs_allowlisted_argv_and_refuses_injection(api: Api)
 
     status, audit = await api.call("GET", "/api/security/audit?action=slots.adb_command&limit=100")
     outcomes = [(e["outcome"], e["details"].get("reason") is not None) for e in audit]
-    assert outcomes.count(("denied", True)) == 7 and outcomes.count(("ok", False)) == 2
+    assert outcomes.count(("denied", True)) == 7 and outcomes.count(("ok", False)) == 3
 
 
 async def test_monitoring_follows_the_simulators(api: Api) -> None:
