@@ -29,6 +29,7 @@ class StubFarm:
     calls: dict[str, tuple[Call, str]] = field(default_factory=dict)
     commands: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # slot ids whose actor answers SlotBusy (taken meanwhile)
+    stall: set[str] = field(default_factory=set)  # slot ids whose actor does not answer in time
 
     def slot_views(self) -> list[dict[str, Any]]:
         return self.slots.slot_views()
@@ -40,6 +41,8 @@ class StubFarm:
         self.commands.append((slot_id, name, args))
         if slot_id in self.refuse:
             raise SlotBusy(f"slot {slot_id} is CALLING")
+        if slot_id in self.stall:
+            raise TimeoutError
         if name == "hangup":
             call = next(c for c, s in self.calls.values() if s == slot_id and c.outcome is None)
             end(call)
@@ -158,6 +161,16 @@ async def test_a_slot_taken_meanwhile_is_busy_and_frees_the_number(crig: CallsRi
     assert resp.status == 409 and (await resp.json())["code"] == "SLOT_BUSY"
     crig.farm.refuse.clear()
     assert (await crig.post("/api/call/start", {"number": "+380991230001", "slot": "AUTO"})).status == 200
+
+
+async def test_an_actor_that_does_not_answer_is_never_dialled_twice(crig: CallsRig) -> None:
+    crig.rig.slots.views[2]["status"] = "free"  # MF slots 3 and 44 are free: two candidates
+    crig.farm.stall.update({"3", "44"})
+    resp = await crig.post("/api/call/start", {"number": "+380991230009", "slot": "MF"})
+    assert resp.status == 503 and (await resp.json())["code"] == "CALL_FAILED"
+    assert [c[1] for c in crig.farm.commands] == ["dial"]
+    crig.farm.stall.clear()
+    assert (await crig.post("/api/call/start", {"number": "+380991230009", "slot": "MF"})).status == 200
 
 
 @pytest.mark.parametrize(("body", "locs"), [

@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from vssd.actors.feed import call_view
+from vssd.actors.slot import SlotBusy
 from vssd.calls.gate import DialGate, DialRefused, Lease
 from vssd.calls.model import Call
+from vssd.fsm import TransitionNotAllowed
 
 SLOT_TYPES = ("AUTO", "MF", "LS")
 DIALABLE = "free"
@@ -202,13 +204,17 @@ class CallControl:
         raise DialRefused("slot_offline", offline)
 
     async def _dial(self, candidates: list[str], number: str, caller_id: str) -> tuple[Call, str]:
+        """The first candidate whose actor takes the dial. A slot taken (or removed) meanwhile passes to the next;
+        an actor that does not answer in time stops the search (its dial may still run: never dial twice)."""
         last: Exception | None = None
         for slot_id in candidates:
             try:
                 call = await self.farm.command(slot_id, "dial", number=number, caller_id=caller_id)
-            except Exception as err:  # SlotBusy, gone, timed out: taken meanwhile, try the next one
+            except (SlotBusy, TransitionNotAllowed, KeyError) as err:
                 last = err
                 continue
+            except TimeoutError as err:
+                raise DialRefused("call_failed", f"slot {slot_id} did not answer the dial in time") from err
             return call, slot_id
         raise DialRefused("slot_busy", f"no slot took the call ({last})")
 
