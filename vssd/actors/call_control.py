@@ -30,12 +30,16 @@ DEFAULT_CONTEXT = "vssd-connect"
 LiveCalls = Callable[[], Iterable[tuple[Call, str]]]
 
 
-class SlotCommands(Protocol):
-    """What CallControl needs of the slot farm (`SlotFarm` implements it)."""
+class SlotViews(Protocol):
+    """Slot views as the API shows them (`SlotFarm`, or `SlotControl` with trunk names)."""
 
     def slot_views(self) -> list[dict[str, Any]]: ...
 
     def slot_view(self, slot_id: str) -> dict[str, Any] | None: ...
+
+
+class SlotCommands(SlotViews, Protocol):
+    """What CallControl needs of the slot farm (`SlotFarm` implements it)."""
 
     async def command(self, slot_id: str, name: str, timeout_s: float = 10.0, **args: Any) -> Any: ...
 
@@ -128,12 +132,14 @@ def _user_uuid(user_id: str | None) -> str | None:
 
 class CallControl:
     """Implements the API's CallDesk and PbxDesk ports. `live`/`recent` give (Call, slot_id) pairs: the
-    farm's current calls and the daemon's recently finished ones."""
+    farm's current calls and the daemon's recently finished ones; `views` (default: the farm) are the slot
+    views that pick slots and name trunks."""
 
     def __init__(self, farm: SlotCommands, pbx: PbxLike, history: CallHistory, notes: CallNotes, *,
                  live: LiveCalls, recent: LiveCalls, gate: DialGate | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, views: SlotViews | None = None) -> None:
         self.farm = farm
+        self.views: SlotViews = views if views is not None else farm
         self.pbx = pbx
         self.history = history
         self.notes = notes
@@ -185,10 +191,10 @@ class CallControl:
     def _candidates(self, slot: str, trunk: str | None = None) -> list[str]:
         """Slot ids to try, in order; refusals: no_slot, slot_busy, slot_offline."""
         if slot.upper() in SLOT_TYPES:
-            views = [v for v in self.farm.slot_views() if str(v.get("type")) == slot.upper()]
+            views = [v for v in self.views.slot_views() if str(v.get("type")) == slot.upper()]
             busy, offline = f"every {slot.upper()} slot is busy", f"no {slot.upper()} slot is online"
         else:
-            view = self.farm.slot_view(slot.removeprefix("slot_"))
+            view = self.views.slot_view(slot.removeprefix("slot_"))
             if view is None:
                 raise DialRefused("no_slot", f"slot {slot} not found")
             views, busy, offline = [view], f"slot {slot} is busy", f"slot {slot} is offline"
@@ -299,7 +305,7 @@ class CallControl:
                 rows = []
         up = link.is_up
         now = _iso(self._clock() if self._clock else datetime.now(UTC))
-        by_endpoint = {str(v.get("internal_sip_number")): v for v in self.farm.slot_views()}
+        by_endpoint = {str(v.get("internal_sip_number")): v for v in self.views.slot_views()}
         endpoints = [_endpoint(r, by_endpoint) for r in rows]
         return {"link": {"up": up, "version": link.version or None}, "endpoints": endpoints,
                 "trunks": _trunks(by_endpoint.values(), {e["name"]: e for e in endpoints}, up, now),
