@@ -4,16 +4,20 @@ adb simulator and PBX simulator: the app is built here from the running daemon's
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from daemon_rig import Hub, until
+from daemon_rig import ENROLLED_AUTO, Hub, HubFactory, ready, until
 
 from vssd.actors.control import DeviceControl, Monitor, SlotControl
 from vssd.actors.feed import CallFeedView
+from vssd.actors.slot import Command
+from vssd.actors.supervisor import ActorStatus
 from vssd.adapters.store_trunks import TrunkStore
 from vssd.adapters.store_users import StoreUserDirectory, add_user, verify_password
 from vssd.api import tokens
@@ -55,8 +59,8 @@ def admin_deps(hub: Hub) -> ApiDeps:
     )
 
 
-@pytest.fixture
-async def api(hub: Hub) -> AsyncIterator[Api]:
+@contextlib.asynccontextmanager
+async def serving(hub: Hub) -> AsyncIterator[Api]:
     await add_user(hub.daemon.store, "mgr1", "m4nager-pw", role="manager")
     deps = admin_deps(hub)
     await deps.slot_admin.load()  # type: ignore[union-attr]
@@ -66,6 +70,12 @@ async def api(hub: Hub) -> AsyncIterator[Api]:
         yield Api(client, deps, hub)
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def api(hub: Hub) -> AsyncIterator[Api]:
+    async with serving(hub) as served:
+        yield served
 
 
 async def slot_state(api: Api, slot_id: int) -> str:
@@ -125,6 +135,37 @@ async def test_deleting_a_slot_with_a_live_call_hangs_it_up_first(api: Api) -> N
     assert [a.headers.get("Channel") for a in hub.hangup_actions()][0] in channels
     row = (await hub.calls())[call.attempt.action_id]
     assert (row["status"], row["outcome"]) == ("ENDED", "answered")
+
+
+
+async def test_two_concurrent_deletes_hang_up_once_and_never_fail(api: Api) -> None:
+    hub = api.hub
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=5000.0)
+    call = await hub.dial("6005", LONG)
+    await until(lambda: hub.state("6005") is SlotState.ACTIVE_CALL)
+    path = f"/api/slots/{hub.slot('6005')}"
+    answers = await asyncio.gather(api.call("DELETE", path), api.call("DELETE", path))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses in ([200, 404], [200, 409]), answers
+    assert len(hub.hangup_actions()) == 1 and call.outcome is not None
+    assert hub.slot("6005") not in hub.daemon.farm.cores
+
+
+async def test_restart_gives_a_given_up_slot_a_new_actor(hub_factory: HubFactory) -> None:
+    hub = await hub_factory(VSSD_SLOTS__RESTART_BUDGET_COUNT="1")
+    await ready(hub, ENROLLED_AUTO)
+    slot_a, supervisor = hub.slot("6001"), hub.daemon.supervisor
+    hub.core("6001").submit(Command("crash"))
+    await until(lambda: supervisor.restarts(slot_a) == 1 and supervisor.status(slot_a) is ActorStatus.RUNNING)
+    hub.core("6001").submit(Command("crash"))
+    await until(lambda: hub.state("6001") is SlotState.FAULT and supervisor.status(slot_a) is ActorStatus.FAULTED)
+    async with serving(hub) as api:
+        status, answer = await api.call("POST", f"/api/slots/{slot_a}/restart")
+        assert (status, answer["status"]) == (200, "restarting"), answer
+        await until(lambda: hub.state("6001") is SlotState.READY)
+        assert supervisor.status(slot_a) is ActorStatus.RUNNING
+        hub.pbx.script("4955000888", "busy", ring_s=1.0)
+        assert str((await hub.run_call("6001", "4955000888")).outcome) == "busy"
 
 
 async def test_adb_command_runs_allowlisted_argv_and_refuses_injection(api: Api) -> None:

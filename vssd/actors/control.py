@@ -12,15 +12,17 @@ Errors follow `vssd.api.ports`: `LookupError` (no such slot/trunk), `ValueError(
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 import psutil
 
 from vssd.actors.farm import SlotFarm, slot_view
 from vssd.actors.slot import SlotBusy, SlotCore, SlotSpec
+from vssd.actors.supervisor import ActorStatus
 from vssd.fsm import SlotState, TransitionNotAllowed
 
 log = logging.getLogger("vssd.actors.control")
@@ -94,6 +96,7 @@ class SlotControl:
         self.line_state = line_state
         self._create_lock = asyncio.Lock()  # the next free SIP number is read, then written
         self._trunk_names: dict[str, str] = {}
+        self._busy: set[str] = set()  # slots with an admin operation under way (one at a time per slot)
 
     async def load(self) -> None:
         """Read the trunks' names (call once before serving)."""
@@ -207,6 +210,10 @@ class SlotControl:
         return str(number)
 
     async def patch_slot(self, slot_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        with self._exclusive(slot_id):
+            return await self._patch(slot_id, fields)
+
+    async def _patch(self, slot_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         core = self._core(slot_id)
         unknown = set(fields) - set(PATCHABLE)
         if unknown:
@@ -228,6 +235,10 @@ class SlotControl:
         return self._view(slot_id)
 
     async def delete_slot(self, slot_id: str) -> None:
+        with self._exclusive(slot_id):
+            await self._delete(slot_id)
+
+    async def _delete(self, slot_id: str) -> None:
         known = slot_id in self.farm.cores
         await self.farm.remove(slot_id)  # hangs a live call up and waits for its record first
         deleted = await self.rows.delete_slot(_row_id(slot_id))
@@ -235,6 +246,10 @@ class SlotControl:
             raise LookupError(slot_id)
 
     async def enroll(self, slot_id: str, trunk_id: str | None, operator: str | None) -> dict[str, Any]:
+        with self._exclusive(slot_id):
+            return await self._enroll(slot_id, trunk_id, operator)
+
+    async def _enroll(self, slot_id: str, trunk_id: str | None, operator: str | None) -> dict[str, Any]:
         core = self._core(slot_id)
         wanted = trunk_id if trunk_id is not None else core.spec.trunk_id
         if wanted is None:
@@ -247,21 +262,49 @@ class SlotControl:
 
     async def disable(self, slot_id: str) -> dict[str, Any]:
         self._core(slot_id)
-        await self._command(slot_id, "unassign", cause="disabled by API")
-        await self.rows.patch_slot(_row_id(slot_id), {"enabled": False})
+        with self._exclusive(slot_id):
+            await self._command(slot_id, "unassign", cause="disabled by API")
+            await self.rows.patch_slot(_row_id(slot_id), {"enabled": False})
         return self._view(slot_id)
 
     async def restart(self, slot_id: str) -> dict[str, Any]:
+        """Bring-up from scratch on the same trunk; a slot whose actor was given up on gets a new one first."""
+        with self._exclusive(slot_id):
+            return await self._restart(slot_id)
+
+    async def _restart(self, slot_id: str) -> dict[str, Any]:
         core = self._core(slot_id)
         trunk = core.machine.facts.trunk_id or core.spec.trunk_id
         if core.state is SlotState.IDLE or trunk is None:
             raise ValueError("SLOT_STATE", f"slot {slot_id} is not enrolled: enroll it instead")
         if _live_call(core):
             raise ValueError("SLOT_BUSY", f"slot {slot_id} has a live call")
+        await self._revive(slot_id, core)
         await self._command(slot_id, "unassign", cause="restart requested")
         await self._command(slot_id, "enroll", trunk_id=trunk, cause="restart requested")
         view = self._view(slot_id)
         return {"status": "restarting", "slot": view["id"], "fsm_state": view["fsm_state"]}
+
+    @contextlib.contextmanager
+    def _exclusive(self, slot_id: str) -> Iterator[None]:
+        """One admin operation per slot at a time: a second one (a double-clicked delete) is refused, never
+        interleaved with the first."""
+        if slot_id in self._busy:
+            raise ValueError("SLOT_BUSY", f"another operation on slot {slot_id} is under way")
+        self._busy.add(slot_id)
+        try:
+            yield
+        finally:
+            self._busy.discard(slot_id)
+
+    async def _revive(self, slot_id: str, core: SlotCore) -> None:
+        """A slot whose restart budget is spent has no actor: give it a fresh one (and a fresh budget)."""
+        supervisor = self.farm.supervisor
+        if supervisor.status(slot_id) not in (ActorStatus.FAULTED, ActorStatus.FINISHED):
+            return
+        await supervisor.remove(slot_id)
+        supervisor.add(slot_id, lambda: self.farm._actor(core))  # noqa: SLF001 (the farm's own actor factory)
+        log.info("slot %s: actor revived by an admin restart", slot_id)
 
     async def _command(self, slot_id: str, name: str, **args: Any) -> Any:
         try:
