@@ -86,6 +86,7 @@ class Daemon:
         self.farm: SlotFarm | None = None
         self.supervisor: Supervisor | None = None
         self.api: Any = None
+        self.call_control: Any = None
         self.auth_state: Any = None  # Redis-backed token and rate-limit state when VSSD_REDIS_URL is set
         self.recent: deque[tuple[Call, str]] = deque(maxlen=2000)
         self.metrics = make_registry()
@@ -340,8 +341,10 @@ class Daemon:
 
     # ---- API -------------------------------------------------------------------------------------------------
     async def _start_api(self) -> None:
+        from vssd.actors.call_control import CallControl
         from vssd.adapters.redis_state import RedisAuthState
         from vssd.adapters.store_audit import StoreAuditLog
+        from vssd.adapters.store_calls import StoreCallHistory
         from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
         from vssd.api.app import make_app
         from vssd.api.deps import ApiDeps
@@ -356,10 +359,15 @@ class Daemon:
             self.auth_state = RedisAuthState.from_url(cfg.redis.url.get_secret_value(), time.time, cfg.redis.key_prefix)
         await ensure_admin(self.store, cfg.auth.admin_username, self._admin_password(),
                            reset_password=cfg.auth.admin_password is not None)
-        feed = CallFeedView(
-            live=lambda: [(c.call, sid) for sid, c in farm.cores.items() if c.call is not None],
-            recent=lambda: list(self.recent),
-        )
+        def live() -> list[tuple[Call, str]]:
+            return [(c.call, sid) for sid, c in farm.cores.items() if c.call is not None]
+
+        def recent() -> list[tuple[Call, str]]:
+            return list(self.recent)
+
+        feed = CallFeedView(live=live, recent=recent)
+        self.call_control = CallControl(farm, self.pump, StoreCallHistory(self.store), self.store.writer,
+                                        live=live, recent=recent)
         deps = ApiDeps(
             slots=farm, calls=feed, users=StoreUserDirectory(self.store), readiness=self,
             verify_password=verify_password, jwt_secret=self._jwt_secret(), metrics=self.metrics,
@@ -370,6 +378,7 @@ class Daemon:
             api_per_minute=limits.api_per_minute if limits.enabled else None,
             dashboard_per_minute=limits.dashboard_per_minute if limits.enabled else None,
             auth_state=self.auth_state, audit=StoreAuditLog(self.store), events=self.events,
+            call_desk=self.call_control, pbx=self.call_control,
         )
         self.api = ApiServer(make_app(deps), [(a.host, a.port) for a in cfg.http.listen],
                              shutdown_timeout_s=cfg.http.shutdown_grace_s)
@@ -408,6 +417,8 @@ class Daemon:
         self.metrics.call_outcome(str(call.outcome))
         core = self.farm.core_for_call(call) if self.farm is not None else None
         self.recent.appendleft((call, core.spec.slot_id if core else ""))
+        if self.call_control is not None:
+            self.call_control.on_final(call)
 
     def _is_slot_leg(self, channel: str) -> bool:
         return self.farm is not None and self.farm.endpoint_of(channel) is not None
