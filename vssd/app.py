@@ -341,35 +341,42 @@ class Daemon:
 
     # ---- API -------------------------------------------------------------------------------------------------
     async def _start_api(self) -> None:
-        from vssd.actors.call_control import CallControl
-        from vssd.adapters.redis_state import RedisAuthState
-        from vssd.adapters.store_audit import StoreAuditLog
-        from vssd.adapters.store_calls import StoreCallHistory
-        from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
         from vssd.api.app import make_app
-        from vssd.api.deps import ApiDeps
-        from vssd.api.rbac import BUILTIN_ROLES
         from vssd.api.server import ApiServer
 
-        assert self.store is not None and self.farm is not None
-        cfg, farm = self.config, self.farm
-        limits = cfg.rate_limits
-        await sync_builtin_roles(self.store, BUILTIN_ROLES)
-        if cfg.redis.url is not None:
-            self.auth_state = RedisAuthState.from_url(cfg.redis.url.get_secret_value(), time.time, cfg.redis.key_prefix)
-        await ensure_admin(self.store, cfg.auth.admin_username, self._admin_password(),
-                           reset_password=cfg.auth.admin_password is not None)
+        cfg = self.config
+        self.api = ApiServer(make_app(await self._api_deps()), [(a.host, a.port) for a in cfg.http.listen],
+                             shutdown_timeout_s=cfg.http.shutdown_grace_s)
+        await self.api.start()
+
+    async def _api_deps(self) -> Any:
+        """The API's ports, implemented over the farm, the store, the PBX link and the devices."""
+        from vssd.actors.call_control import CallControl
+        from vssd.actors.control import DeviceControl, Monitor, SlotControl
+        from vssd.adapters.store_audit import StoreAuditLog
+        from vssd.adapters.store_calls import StoreCallHistory
+        from vssd.adapters.store_trunks import TrunkStore
+        from vssd.adapters.store_users import StoreUserDirectory, verify_password
+        from vssd.api.deps import ApiDeps
+
+        assert self.store is not None and self.farm is not None and self.pump is not None
+        cfg, farm, pump, limits = self.config, self.farm, self.pump, self.config.rate_limits
+        await self._prepare_auth()
+
         def live() -> list[tuple[Call, str]]:
             return [(c.call, sid) for sid, c in farm.cores.items() if c.call is not None]
 
         def recent() -> list[tuple[Call, str]]:
             return list(self.recent)
 
-        feed = CallFeedView(live=live, recent=recent)
-        self.call_control = CallControl(farm, self.pump, StoreCallHistory(self.store), self.store.writer,
-                                        live=live, recent=recent)
-        deps = ApiDeps(
-            slots=farm, calls=feed, users=StoreUserDirectory(self.store), readiness=self,
+        control = SlotControl(farm, TrunkStore(self.store), line_state=pump.endpoints)
+        await control.load()
+        self.call_control = CallControl(farm, pump, StoreCallHistory(self.store), self.store.writer,
+                                        live=live, recent=recent, views=control)
+        return ApiDeps(
+            slots=control, calls=CallFeedView(live=live, recent=recent), slot_admin=control, trunks=control,
+            devices=DeviceControl(farm, self.adb), monitor=Monitor(farm, self.adb, lambda: pump.link.send(
+                {"Action": "Ping"})), users=StoreUserDirectory(self.store), readiness=self,
             verify_password=verify_password, jwt_secret=self._jwt_secret(), metrics=self.metrics,
             demo=cfg.mode == "demo", access_ttl_s=cfg.auth.access_token_ttl_s,
             refresh_ttl_s=cfg.auth.refresh_token_ttl_s, jwt_algorithm=cfg.auth.jwt_algorithm,
@@ -380,9 +387,20 @@ class Daemon:
             auth_state=self.auth_state, audit=StoreAuditLog(self.store), events=self.events,
             call_desk=self.call_control, pbx=self.call_control,
         )
-        self.api = ApiServer(make_app(deps), [(a.host, a.port) for a in cfg.http.listen],
-                             shutdown_timeout_s=cfg.http.shutdown_grace_s)
-        await self.api.start()
+
+    async def _prepare_auth(self) -> None:
+        """Builtin roles synced, the admin ensured, Redis-backed token state when Redis is configured."""
+        from vssd.adapters.redis_state import RedisAuthState
+        from vssd.adapters.store_users import ensure_admin, sync_builtin_roles
+        from vssd.api.rbac import BUILTIN_ROLES
+
+        assert self.store is not None
+        cfg = self.config
+        await sync_builtin_roles(self.store, BUILTIN_ROLES)
+        if cfg.redis.url is not None:
+            self.auth_state = RedisAuthState.from_url(cfg.redis.url.get_secret_value(), time.time, cfg.redis.key_prefix)
+        await ensure_admin(self.store, cfg.auth.admin_username, self._admin_password(),
+                           reset_password=cfg.auth.admin_password is not None)
 
     def _admin_password(self) -> str:
         secret = self.config.auth.admin_password
