@@ -29,6 +29,7 @@ import multiprocessing as mp
 import sys
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ ADMIN_PASSWORD = "bench-admin-pw"
 RATIO_GOAL = 0.8
 P99_GOAL_MS = 50.0
 TICK_S = 0.02
+MAX_BURST = 200  # calls dialled by one late tick at most
 CLOCK_SPEED = 10.0  # ManualClock seconds per real second: the 10 s wrap-up lasts one real second
 WARMUP = 200
 LOGIN_CONCURRENCY = 8
@@ -132,27 +134,29 @@ class Ready:
 
 # ---- the background call load --------------------------------------------------------------------------------
 class CallLoad:
-    """Per tick: hang up what was answered last tick, answer what was dialled last tick, dial new calls on
-    READY slots (round robin), advance the ManualClock (fires wrap-up timers)."""
+    """Per tick: hang up what was answered last tick, answer what was dialled last tick, dial the calls owed
+    to `rate` since the start on READY slots (round robin; a late tick catches up, at most MAX_BURST at once),
+    advance the ManualClock (fires wrap-up timers). The rate holds however busy the loop is."""
 
     def __init__(self, bench: Farm, rate: int) -> None:
         self.bench = bench
-        self.per_tick = max(1, round(rate * TICK_S))
+        self.rate = rate
         self.dialled: list[Any] = []
         self.answered: list[Any] = []
-        self.completed = 0
+        self.placed = self.completed = 0
+        self.started = self.elapsed = 0.0
         self._next = 0
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        last = loop.time()
+        self.started = last = loop.time()
         while True:
             await asyncio.sleep(TICK_S)
             self._advance_calls()
-            await self._dial()
             now = loop.time()
+            await self._dial(min(MAX_BURST, int(self.rate * (now - self.started)) - self.placed))
             self.bench.clock.advance((now - last) * CLOCK_SPEED)
-            last = now
+            last, self.elapsed = now, now - self.started
 
     def _advance_calls(self) -> None:
         farm, now = self.bench.farm, self.bench.clock.now()
@@ -165,16 +169,17 @@ class CallLoad:
             farm.on_call(call, "answer")
         self.answered, self.dialled = self.dialled, []
 
-    async def _dial(self) -> None:
+    async def _dial(self, owed: int) -> None:
         cores = list(self.bench.farm.cores.values())
         picked = []
-        for _ in range(len(cores)):
+        for _ in range(len(cores) if owed > 0 else 0):
             core = cores[self._next % len(cores)]
             self._next += 1
             if core.state is SlotState.READY and core.call is None:
                 picked.append(core)
-                if len(picked) == self.per_tick:
+                if len(picked) == owed:
                     break
+        self.placed += len(picked)
         results = await asyncio.gather(*(self.bench.farm.dial(f"+7900{i:07d}", core.spec.slot_id)
                                          for i, core in enumerate(picked, self._next)), return_exceptions=True)
         self.dialled = [self.bench.dialer.calls[c.spec.endpoint] for c, r in zip(picked, results, strict=True)
@@ -231,7 +236,8 @@ async def _serve(kind: str, slots: int, call_rate: int, conn: Any) -> None:
     await tasks.cancel_all()
     await runner.cleanup()
     await bench.stop()
-    conn.send({"calls_completed": load.completed, "states": {f"{s}": n for (s, _), n in states.items()},
+    conn.send({"calls_completed": load.completed, "calls_per_s": load.completed / max(load.elapsed, 1e-9),
+               "states": {f"{s}": n for (s, _), n in states.items()},
                **breakdown})
 
 
@@ -309,6 +315,16 @@ async def logins_figure(server: Server, logins: int) -> tuple[float, int]:
         return ok[0] / (time.perf_counter() - began), ok[0]
 
 
+def argon2_alone(verifies: int, threads: int) -> float:
+    """Context for the login figure: argon2id verifies/s on `threads` threads, nothing else (no HTTP)."""
+    password_hash = hash_password(ADMIN_PASSWORD)
+    began = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        if not all(pool.map(verify_password, [password_hash] * verifies, [ADMIN_PASSWORD] * verifies)):
+            raise RuntimeError("argon2id verify failed")
+    return verifies / (time.perf_counter() - began)
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -328,7 +344,8 @@ def run_slots(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], fl
             facts = server.stop()
         f = figures[kind]
         print(f"  {kind:4s} {f['rps']:8,.0f} req/s  p50 {f['p50']:6.1f} ms  p99 {f['p99']:6.1f} ms   "
-              f"(call load meanwhile: {facts['calls_completed']:,} calls completed; slots at the end "
+              f"(call load meanwhile: {facts['calls_completed']:,} calls completed, {facts['calls_per_s']:.0f}/s; "
+              f"slots at the end "
               f"{facts['states']})")
         print(f"       per request in the server: the list {facts['views_ms']:.2f} ms, "
               f"orjson {facts['dumps_ms']:.2f} ms")
@@ -381,6 +398,9 @@ def main() -> int:
     logins = figures["logins"]
     print(f"\n2. POST /api/auth/login (argon2id verify, {LOGIN_CONCURRENCY} concurrent, rate limits off): "
           f"{logins['rate']:.1f} logins/s ({logins['ok']:.0f} logins; absolute, no baseline)")
+    threads = ApiDeps.__dataclass_fields__["password_threads"].default
+    print(f"  for context, argon2id verify alone on {threads} threads (no HTTP, no server): "
+          f"{argon2_alone(args.logins, threads):.1f} verifies/s")
     print(f"\n3. event -> WebSocket latency (bench/realtime.py), {args.ws_clients} clients, {args.ws_rate} events/s "
           f"for {args.ws_seconds:g} s")
     ws_ok = websocket_figure(args) <= realtime.GOAL_P99_MS
