@@ -14,9 +14,11 @@ from vssd.api import (
     audit,
     auth,
     calls,
+    docs_ui,
     health,
     metrics_route,
     monitor,
+    openapi,
     pbx,
     rbac,
     realtime,
@@ -34,7 +36,8 @@ from vssd.api.server import ApiServer
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, pbx, slot_admin, trunks, monitor)
+AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, pbx, slot_admin, trunks, monitor, openapi,
+         docs_ui)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 
@@ -48,4 +51,5 @@ def make_app(deps: ApiDeps) -> web.Application:
     realtime.attach(app)  # /ws/events and Socket.IO (/socket.io/); keep aiohttp-cors off the latter
     rbac.declare_prefixes(app, SELF_AUTHENTICATED, rbac.Needs(None))
     rbac.check_routes(app)  # deny by default: an undeclared route fails start-up
+    openapi.attach(app, deps.version)  # likewise a route without an OpenAPI schema entry
     return app

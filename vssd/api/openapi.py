@@ -1,0 +1,101 @@
+"""`GET /openapi.json`: an OpenAPI 3.1 document built once at start-up from the app's router.
+
+Every route (HEAD twins aside) must have an entry in `openapi_schemas.SCHEMAS` under its `/api/...`
+spelling; `attach(app)` raises RuntimeError otherwise, so make_app refuses to build such an app (as
+rbac.check_routes does for permissions). The `/api/v1/...` twins are listed once, under `/api/...`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from vssd.api import rbac
+from vssd.api.openapi_schemas import COMPONENTS, SCHEMAS, Op, ref
+from vssd.api.rbac import public
+from vssd.api.respond import json_response
+
+V1 = "/api/v1/"
+SKIPPED_METHODS = ("HEAD",)
+DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("vssd_openapi_document", dict)
+_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+ERROR = {"description": "error (SPEC format)", "content": {"application/json": {"schema": ref("Error")}}}
+
+
+def documented_path(path: str) -> str:
+    """The document's spelling of a route template: `/api/v1/x` → `/api/x`, regex parts dropped."""
+    if path.startswith(V1):
+        path = "/api/" + path[len(V1):]
+    return _PARAM.sub(r"{\1}", path)
+
+
+def route_keys(app: web.Application) -> list[tuple[str, str, web.AbstractRoute]]:
+    """(METHOD, documented path, route) for every route the document must cover."""
+    return [(r.method, documented_path(r.resource.canonical), r) for r in app.router.routes()
+            if r.resource is not None and r.method not in SKIPPED_METHODS]
+
+
+def _permission(app: web.Application, route: web.AbstractRoute) -> str:
+    spec = rbac.needs_of(app, route)
+    if spec is None or spec.permission is None:
+        return "public"
+    if spec.permission == rbac.AUTHENTICATED:
+        return "any valid token"
+    return f"`{spec.permission}`" + (f" (or its own form via `{spec.own}`)" if spec.own else "")
+
+
+def _operation(op: Op, method: str, path: str, permission: str) -> dict[str, Any]:
+    ok_content = {op.content_type: {"schema": op.ok}} if op.ok else {"*/*": {"schema": {}}}
+    out: dict[str, Any] = {
+        "summary": op.summary, "tags": [op.tag],
+        "operationId": f"{method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', path).rstrip('_')}"
+                       + ("_slash" if path.endswith("/") else ""),
+        "description": f"Permission: {permission}.",
+        "security": [] if permission == "public" else [{"bearer": []}],
+        "responses": {str(op.status): {"description": "success", "content": ok_content},
+                      "4XX": ERROR, "5XX": ERROR},
+    }
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in _PARAM.findall(path)]
+    params += [{"name": p.name, "in": "query", "required": p.required, "schema": p.schema} for p in op.query]
+    if params:
+        out["parameters"] = params
+    if op.body is not None:
+        out["requestBody"] = {"required": False, "content": {"application/json": {"schema": op.body}}}
+    return out
+
+
+def build_document(app: web.Application, version: str) -> dict[str, Any]:
+    """The document; RuntimeError naming every route without a schema entry."""
+    missing = sorted({f"{m} {p}" for m, p, _ in route_keys(app) if (m, p) not in SCHEMAS})
+    if missing:
+        raise RuntimeError(f"routes without an OpenAPI schema entry: {', '.join(missing)}")
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, route in route_keys(app):
+        paths.setdefault(path, {})[method.lower()] = _operation(SCHEMAS[method, path], method, path,
+                                                                _permission(app, route))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "VSS API", "version": version,
+                 "description": "Every `/api/...` route also answers under `/api/v1/...` (listed once). "
+                                "Errors: `{error: true, code, message, details?}`."},
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": COMPONENTS,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    }
+
+
+@public
+async def openapi_json(request: web.Request) -> web.Response:
+    return json_response(request.app[DOCUMENT])
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/openapi.json", openapi_json)
+
+
+def attach(app: web.Application, version: str) -> None:
+    """Build the document from the (complete) router; call after every route is added."""
+    app[DOCUMENT] = build_document(app, version)

@@ -1,0 +1,206 @@
+"""The OpenAPI table: one `Op` per (method, route template) of the app, keyed by the `/api/...` spelling
+(the `/api/v1/...` twin of a route shares its entry). `vssd.api.openapi.build_document` refuses an app with
+a route missing here, so a new route cannot ship undocumented.
+
+Schemas state what the handlers really send: bare arrays for lists (`X-Total-Count` beside them), the SPEC
+error shape for every 4xx/5xx. Objects stay open (`additionalProperties` allowed): the seeds' shapes carry
+aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the schema listing each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Schema = dict[str, Any]
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+ANY_OBJ: Schema = {"type": "object"}
+NULLABLE_STR: Schema = {"type": ["string", "null"]}
+ID: Schema = {"type": ["string", "integer"]}
+
+
+def obj(must: tuple[str, ...] = (), /, **props: Schema) -> Schema:
+    """An open object with `props`, the names in `must` required."""
+    out: Schema = {"type": "object", "properties": props}
+    if must:
+        out["required"] = list(must)
+    return out
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+COMPONENTS: dict[str, Schema] = {
+    "Error": obj(("error", "code", "message"), error={"const": True}, code=STR, message=STR,
+                 details=array(obj(("loc", "msg"), loc=array({"type": ["string", "integer"]}), msg=STR))),
+    "User": obj(("id", "username", "role"), id=ID, username=STR, email=NULLABLE_STR, role=STR,
+                is_active=BOOL),
+    "Role": obj(("name", "permissions"), name=STR, permissions=array(STR), description=NULLABLE_STR),
+    "Tokens": obj(("token", "access_token", "token_type"), token=STR, access_token=STR, refresh_token=STR,
+                  token_type=STR, expires_in=INT, role=STR, permissions=array(STR), user=ref("User")),
+    "Slot": obj(("id",), id=ID, status=STR, fsm_state=STR, type=STR, trunk_id={"type": ["integer", "string",
+                                                                                       "null"]}),
+    "Call": obj((), call_id={"type": ["string", "integer"]}, id={"type": ["string", "integer"]},
+                slot_id={"type": ["integer", "string", "null"]}, status={"type": ["string", "null"]}),
+    "Trunk": obj(("id", "name"), id=ID, name=STR, type={"type": ["string", "null"]}),
+    "AuditEntry": obj(("action", "outcome"), action=STR, outcome=STR, username=NULLABLE_STR,
+                      resource=NULLABLE_STR, details={"type": ["object", "null"]}),
+    "Deleted": obj((), status=STR, success=BOOL),
+}
+
+# Request bodies: every field optional at the schema level where the handler answers 422 itself, so the
+# validation path (the SPEC `details` list) is exercised too.
+LOGIN = obj((), username=STR, email=STR, password=STR)
+USER_IN = obj((), username=STR, email=STR, password=STR, name=STR, role=STR, is_active=BOOL, extension=STR,
+              group_id=STR)
+ROLE_IN = obj((), name=STR, description=STR, permissions={"oneOf": [array(STR), ANY_OBJ]})
+SLOT_IN = obj((), type={"enum": ["AUTO", "MF", "LS"]}, trunk_id=ID, device_id=STR, name=STR, device_model=STR,
+              internal_sip_number=STR)
+TRUNK_IN = obj((), name=STR, type=STR, capacity=INT, description=STR, config=ANY_OBJ)
+CALL_IN = obj((), phone_number=STR, number=STR, slot={"type": ["string", "integer"]}, caller_id=STR,
+              direction=STR)
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    schema: Schema = field(default_factory=lambda: dict(STR))
+    required: bool = False
+
+
+PAGING = (Param("limit", dict(INT)), Param("offset", dict(INT)), Param("skip", dict(INT)))
+CALL_FILTERS = (Param("slot_id"), Param("status"), Param("outcome"), Param("direction"), Param("number"),
+                Param("phone_number"), Param("date"), Param("date_from"), Param("date_to"), Param("start_date"),
+                Param("end_date"))
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation: a summary, its query parameters, its body and its success answer (status, schema)."""
+
+    summary: str
+    ok: Schema
+    status: int = 200
+    query: tuple[Param, ...] = ()
+    body: Schema | None = None
+    content_type: str = "application/json"
+    tag: str = "api"
+
+
+HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
+                                                          service=STR, version=STR, checks=ANY_OBJ), tag="health")
+USERS = Op("List users (bare array, X-Total-Count)", array(ref("User")), query=(Param("role"), *PAGING),
+           tag="users")
+USER_OUT = ref("User")
+CALL_LIST = Op("Calls history (seed 004 page)", obj(("items", "total"), items=array(ref("Call")), total=INT,
+                                                    page=INT, pages=INT),
+               query=(*CALL_FILTERS, Param("operator_id"), Param("campaign_id"), *PAGING), tag="calls")
+CALL_OUT = ref("Call")
+SLOT_OUT = ref("Slot")
+TRUNK_OUT = ref("Trunk")
+REALTIME = Op("Real-time endpoint (WebSocket / Engine.IO handshake, not REST)", {}, tag="realtime")
+
+SCHEMAS: dict[tuple[str, str], Op] = {
+    ("GET", "/health"): HEALTH,
+    ("GET", "/api/health"): HEALTH,
+    ("GET", "/health/live"): Op("The process serves HTTP", obj(("status",), status=STR), tag="health"),
+    ("GET", "/health/ready"): Op("Readiness (503 NOT_READY with checks)", obj(("ready", "checks"), ready=BOOL,
+                                                                              checks=ANY_OBJ), tag="health"),
+    ("GET", "/metrics"): Op("Prometheus text format", STR, content_type="text/plain", tag="health"),
+    ("GET", "/api/security/audit"): Op("Audit trail, newest first", array(ref("AuditEntry")),
+                                       query=(Param("user_id"), Param("username"), Param("action"),
+                                              Param("outcome"), *PAGING), tag="audit"),
+    ("POST", "/api/security/audit"): Op("Record a client audit entry", ref("AuditEntry"), 201,
+                                        body=obj((), action=STR, details=ANY_OBJ, resource=STR,
+                                                 outcome={"enum": ["ok", "denied", "failed"]}), tag="audit"),
+    ("POST", "/api/auth/login"): Op("Log in (JSON or form)", ref("Tokens"), body=LOGIN, tag="auth"),
+    ("POST", "/api/auth/refresh"): Op("Rotate a refresh token (or renew from an access token)",
+                                      obj(("token",), token=STR, refresh_token=STR),
+                                      body=obj((), refresh_token=STR), tag="auth"),
+    ("POST", "/api/auth/logout"): Op("Revoke the token and its family", obj(("success",), success=BOOL,
+                                                                           message=STR), tag="auth"),
+    ("GET", "/api/auth/me"): Op("The caller", obj(("id", "username", "permissions"), id=ID, username=STR,
+                                                  permissions=array(STR)), tag="auth"),
+    ("GET", "/api/point/rolecheck"): Op("May the caller do `action`?",
+                                        obj(("allowed", "action"), allowed=BOOL, action=STR, role=STR,
+                                            required=array(STR), permissions=array(STR)),
+                                        query=(Param("action", required=True),), tag="auth"),
+    ("GET", "/api/users"): USERS,
+    ("POST", "/api/users"): Op("Create a user", USER_OUT, 201, body=USER_IN, tag="users"),
+    ("PATCH", "/api/users/{user_id}"): Op("Update a user", USER_OUT, body=USER_IN, tag="users"),
+    ("DELETE", "/api/users/{user_id}"): Op("Delete a user (409 USER_005 for the last admin)",
+                                           obj(("success",), success=BOOL, id=ID), tag="users"),
+    ("GET", "/api/admin/users"): USERS,
+    ("POST", "/api/admin/users"): Op("Create a user (seed 004)", USER_OUT, 201, body=USER_IN, tag="users"),
+    ("PUT", "/api/admin/users/{user_id}"): Op("Update a user (seed 004)", USER_OUT, body=USER_IN, tag="users"),
+    ("DELETE", "/api/admin/users/{user_id}"): Op("Delete a user (seed 004)", obj(("success",), success=BOOL),
+                                                 tag="users"),
+    ("GET", "/api/admin/users/{user_id}/operator"): Op("The user's operator record, null for a non-operator",
+                                                       {"type": ["object", "null"]}, tag="users"),
+    ("GET", "/api/roles"): Op("List roles", array(ref("Role")), tag="roles"),
+    ("POST", "/api/roles"): Op("Create a custom role", ref("Role"), 201, body=ROLE_IN, tag="roles"),
+    ("POST", "/api/roles/{role_id}"): Op("Update a custom role (409 ROLE_003 for a builtin)", ref("Role"),
+                                         body=ROLE_IN, tag="roles"),
+    ("GET", "/api/slots"): Op("List slots (bare array, X-Total-Count)", array(SLOT_OUT),
+                              query=(Param("trunk_id"), Param("status"), Param("type"), Param("fsm_state"),
+                                     *PAGING), tag="slots"),
+    ("POST", "/api/slots"): Op("Create a slot", SLOT_OUT, 201, body=SLOT_IN, tag="slots"),
+    ("GET", "/api/slots/{slot_id}"): Op("One slot", SLOT_OUT, tag="slots"),
+    ("PATCH", "/api/slots/{slot_id}"): Op("Update a slot", SLOT_OUT, body=SLOT_IN, tag="slots"),
+    ("DELETE", "/api/slots/{slot_id}"): Op("Delete a slot", ref("Deleted"), tag="slots"),
+    ("POST", "/api/slots/{slot_id}/enroll"): Op("Enroll a slot", SLOT_OUT,
+                                                body=obj((), trunk_id=ID, operator=STR), tag="slots"),
+    ("POST", "/api/slots/{slot_id}/disable"): Op("Disable a slot", SLOT_OUT, tag="slots"),
+    ("POST", "/api/slots/{slot_id}/restart"): Op("Restart a slot's FSM", SLOT_OUT, tag="slots"),
+    ("POST", "/api/slots/{slot_id}/reboot-device"): Op("Reboot the slot's phone", ANY_OBJ, tag="slots"),
+    ("POST", "/api/slots/{slot_id}/adb-command"): Op("Run an allowlisted adb shell command (admin)",
+                                                     obj((), exit_code={"type": ["integer", "null"]},
+                                                         output=STR, truncated=BOOL),
+                                                     body=obj((), command={"oneOf": [STR, array(STR)]}),
+                                                     tag="slots"),
+    ("GET", "/api/calls/feed"): Op("Recent calls, newest first", array(CALL_OUT), query=(*CALL_FILTERS, *PAGING),
+                                   tag="calls"),
+    ("GET", "/api/calls/active"): Op("Calls in progress", array(CALL_OUT), query=PAGING, tag="calls"),
+    ("POST", "/api/call/start"): Op("Start a manual call (answers at once in RING)", CALL_OUT, body=CALL_IN,
+                                    tag="calls"),
+    ("POST", "/api/call/end"): Op("Hang up a call", CALL_OUT, body=obj((), call_id=ID, id=ID, reason=STR),
+                                  tag="calls"),
+    ("GET", "/api/call/{call_id}"): Op("One call", CALL_OUT, tag="calls"),
+    ("GET", "/api/calls"): CALL_LIST,
+    ("GET", "/api/calls/"): CALL_LIST,
+    ("GET", "/api/calls/{call_id}"): Op("One call", CALL_OUT, tag="calls"),
+    ("GET", "/api/cdr/records"): Op("Call detail records", array(ANY_OBJ), query=(*CALL_FILTERS, *PAGING),
+                                    tag="calls"),
+    ("GET", "/api/pbx/status"): Op("Trunk and endpoint states from the AMI link", ANY_OBJ, tag="pbx"),
+    ("POST", "/api/pbx/dial"): Op("Manual call through the PBX", CALL_OUT,
+                                  body=obj((), **{"from": STR, "to": STR, "trunk": STR}), tag="pbx"),
+    ("POST", "/api/pbx/route"): Op("Redirect a live call", CALL_OUT,
+                                   body=obj((), call_id=ID, exten=STR, context=STR), tag="pbx"),
+    ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", ANY_OBJ, tag="pbx"),
+    ("GET", "/api/trunks"): Op("List trunks", array(TRUNK_OUT), query=(Param("type"), *PAGING), tag="trunks"),
+    ("POST", "/api/trunks"): Op("Create a trunk", TRUNK_OUT, 201, body=TRUNK_IN, tag="trunks"),
+    ("GET", "/api/trunks/{trunk_id}"): Op("One trunk", TRUNK_OUT, tag="trunks"),
+    ("PATCH", "/api/trunks/{trunk_id}"): Op("Update a trunk", TRUNK_OUT, body=TRUNK_IN, tag="trunks"),
+    ("DELETE", "/api/trunks/{trunk_id}"): Op("Delete a trunk", ref("Deleted"), tag="trunks"),
+    ("GET", "/api/monitor/system"): Op("Host CPU, memory, disks (psutil)", ANY_OBJ, tag="monitor"),
+    ("GET", "/api/monitor/usb"): Op("USB hubs online/total", ANY_OBJ, tag="monitor"),
+    ("GET", "/api/monitor/network"): Op("AMI round-trip, interface counters", ANY_OBJ, tag="monitor"),
+    ("GET", "/api/monitor/slots"): Op("Per-slot device facts", {"type": ["array", "object"]}, tag="monitor"),
+    ("GET", "/api/monitor/slots/{slot_id}"): Op("One slot's device facts", ANY_OBJ, tag="monitor"),
+    ("GET", "/openapi.json"): Op("This document", ANY_OBJ, tag="docs"),
+    ("GET", "/docs"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
+    ("GET", "/docs/"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
+    ("GET", "/docs/{name}"): Op("Swagger UI's static files", STR, content_type="*/*", tag="docs"),
+    ("GET", "/ws/events"): REALTIME,
+    ("GET", "/socket.io/"): REALTIME,
+    ("POST", "/socket.io/"): REALTIME,
+    ("OPTIONS", "/socket.io/"): REALTIME,
+}
