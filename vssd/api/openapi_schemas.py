@@ -58,16 +58,45 @@ COMPONENTS: dict[str, Schema] = {
 
 # Request bodies: every field optional at the schema level where the handler answers 422 itself, so the
 # validation path (the SPEC `details` list) is exercised too.
-LOGIN = obj((), username=STR, email=STR, password=STR)
-USER_IN = obj((), username=STR, email=STR, password=STR, name=STR, role=STR, is_active=BOOL, extension=STR,
-              group_id=STR)
-ROLE_IN = obj((), name=STR, description=STR, permissions={"oneOf": [array(STR), ANY_OBJ]})
-SLOT_IN = obj((), type={"enum": ["AUTO", "MF", "LS"]}, trunk_id=ID, device_id=STR, name=STR, device_model=STR,
-              internal_sip_number=STR)
-TRUNK_IN = obj((), name=STR, type=STR, capacity=INT, description=STR, config=ANY_OBJ)
-CALL_IN = obj((), phone_number=STR, number=STR, slot={"type": ["string", "integer"]}, caller_id=STR,
-              direction=STR)
-
+PHONE: Schema = {"type": "string", "pattern": "^\\+380[0-9]{9}$"}
+LOGIN = obj(("username", "password"), username={"type": "string", "minLength": 1, "maxLength": 256},
+            email=STR, password={"type": "string", "minLength": 1, "maxLength": 256})
+USER_FIELDS: dict[str, Schema] = {
+    "username": {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,30}$"},
+    "email": {"type": "string", "pattern": "^[a-z0-9]{1,20}@example\\.com$"},
+    "password": {"type": "string", "minLength": 6, "maxLength": 64},
+    "name": {"type": "string", "maxLength": 200}, "role": {"enum": ["manager", "supervisor", "seller", "operator"]},
+    "is_active": BOOL, "extension": {"type": "string", "pattern": "^[0-9]{3,5}$"},
+    "group_id": {"type": "string", "maxLength": 100},
+}
+USER_IN = obj(("username", "email", "password", "extension"), **USER_FIELDS)
+USER_CHANGE = obj((), **USER_FIELDS)
+ROLE_NAME: Schema = {"type": "string", "pattern": "^[a-z][a-z0-9_-]{1,49}$"}
+PERMISSIONS: Schema = {"oneOf": [array({"enum": ["vssd.slots.read", "calls.read", "slots:write", "vssd.cdr.read"]}),
+                                 obj((), OTTB=array({"enum": ["read", "write"]}))]}
+ROLE_IN = obj(("name", "permissions"), name=ROLE_NAME, description={"type": "string", "maxLength": 500},
+              permissions=PERMISSIONS)
+ROLE_CHANGE = obj((), description={"type": "string", "maxLength": 500}, permissions=PERMISSIONS)
+SLOT_TYPE: Schema = {"enum": ["AUTO", "MF", "LS"]}
+SLOT_IN = obj(("type",), type=SLOT_TYPE, trunk_id=ID, device_id={"type": "string", "maxLength": 128},
+              name={"type": "string", "maxLength": 100}, device_model={"type": "string", "maxLength": 100},
+              internal_sip_number={"type": "string", "pattern": "^[6-8][0-9]{3}$"})
+SLOT_CHANGE = obj((), name={"type": "string", "maxLength": 100}, device_model={"type": "string", "maxLength": 100},
+                  trunk_id=ID)
+TRUNK_IN = obj(("name", "type"), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
+               type={"enum": ["auto", "mf", "ls"]}, capacity={"type": "integer", "minimum": 0, "maximum": 64},
+               description={"type": "string", "maxLength": 500}, config=ANY_OBJ)
+TRUNK_CHANGE = obj((), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
+                   capacity={"type": "integer", "minimum": 0, "maximum": 64},
+                   description={"type": "string", "maxLength": 500})
+CALL_IN = obj(("phone_number",), phone_number=PHONE, slot={"oneOf": [SLOT_TYPE, {"type": "integer", "minimum": 1}]},
+              caller_id={"type": "string", "maxLength": 80}, direction={"enum": ["outbound"]})
+AUDIT_IN = obj(("action",), action={"type": "string", "minLength": 1, "maxLength": 200}, details=ANY_OBJ,
+               resource={"type": "string", "maxLength": 200}, outcome={"enum": ["ok", "denied", "failed"]})
+DIAL_IN = obj(("from", "to"), **{"from": {"oneOf": [SLOT_TYPE, {"type": "string", "pattern": "^slot_[0-9]{1,2}$"}]},
+                                 "to": PHONE, "trunk": STR})
+ADB_IN = obj(("command",), command={"enum": ["getprop", "uptime", "wm size", "dumpsys battery", "input keyevent 3",
+                                             "settings get global airplane_mode_on"]})
 
 @dataclass(frozen=True, slots=True)
 class Param:
@@ -119,8 +148,7 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                        query=(Param("user_id"), Param("username"), Param("action"),
                                               Param("outcome"), *PAGING), tag="audit"),
     ("POST", "/api/security/audit"): Op("Record a client audit entry", ref("AuditEntry"), 201,
-                                        body=obj((), action=STR, details=ANY_OBJ, resource=STR,
-                                                 outcome={"enum": ["ok", "denied", "failed"]}), tag="audit"),
+                                        body=AUDIT_IN, tag="audit"),
     ("POST", "/api/auth/login"): Op("Log in (JSON or form)", ref("Tokens"), body=LOGIN, tag="auth"),
     ("POST", "/api/auth/refresh"): Op("Rotate a refresh token (or renew from an access token)",
                                       obj(("token",), token=STR, refresh_token=STR),
@@ -135,12 +163,12 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                         query=(Param("action", required=True),), tag="auth"),
     ("GET", "/api/users"): USERS,
     ("POST", "/api/users"): Op("Create a user", USER_OUT, 201, body=USER_IN, tag="users"),
-    ("PATCH", "/api/users/{user_id}"): Op("Update a user", USER_OUT, body=USER_IN, tag="users"),
+    ("PATCH", "/api/users/{user_id}"): Op("Update a user", USER_OUT, body=USER_CHANGE, tag="users"),
     ("DELETE", "/api/users/{user_id}"): Op("Delete a user (409 USER_005 for the last admin)",
                                            obj(("success",), success=BOOL, id=ID), tag="users"),
     ("GET", "/api/admin/users"): USERS,
     ("POST", "/api/admin/users"): Op("Create a user (seed 004)", USER_OUT, 201, body=USER_IN, tag="users"),
-    ("PUT", "/api/admin/users/{user_id}"): Op("Update a user (seed 004)", USER_OUT, body=USER_IN, tag="users"),
+    ("PUT", "/api/admin/users/{user_id}"): Op("Update a user (seed 004)", USER_OUT, body=USER_CHANGE, tag="users"),
     ("DELETE", "/api/admin/users/{user_id}"): Op("Delete a user (seed 004)", obj(("success",), success=BOOL),
                                                  tag="users"),
     ("GET", "/api/admin/users/{user_id}/operator"): Op("The user's operator record, null for a non-operator",
@@ -148,13 +176,13 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/roles"): Op("List roles", array(ref("Role")), tag="roles"),
     ("POST", "/api/roles"): Op("Create a custom role", ref("Role"), 201, body=ROLE_IN, tag="roles"),
     ("POST", "/api/roles/{role_id}"): Op("Update a custom role (409 ROLE_003 for a builtin)", ref("Role"),
-                                         body=ROLE_IN, tag="roles"),
+                                         body=ROLE_CHANGE, tag="roles"),
     ("GET", "/api/slots"): Op("List slots (bare array, X-Total-Count)", array(SLOT_OUT),
                               query=(Param("trunk_id"), Param("status"), Param("type"), Param("fsm_state"),
                                      *PAGING), tag="slots"),
     ("POST", "/api/slots"): Op("Create a slot", SLOT_OUT, 201, body=SLOT_IN, tag="slots"),
     ("GET", "/api/slots/{slot_id}"): Op("One slot", SLOT_OUT, tag="slots"),
-    ("PATCH", "/api/slots/{slot_id}"): Op("Update a slot", SLOT_OUT, body=SLOT_IN, tag="slots"),
+    ("PATCH", "/api/slots/{slot_id}"): Op("Update a slot", SLOT_OUT, body=SLOT_CHANGE, tag="slots"),
     ("DELETE", "/api/slots/{slot_id}"): Op("Delete a slot", ref("Deleted"), tag="slots"),
     ("POST", "/api/slots/{slot_id}/enroll"): Op("Enroll a slot", SLOT_OUT,
                                                 body=obj((), trunk_id=ID, operator=STR), tag="slots"),
@@ -168,7 +196,7 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                                      obj(("status", "slot", "argv"), status=STR, slot=ID,
                                                          argv=array(STR), exit_code={"type": ["integer", "null"]},
                                                          stdout=STR, stderr=STR, truncated=BOOL),
-                                                     body=obj((), command={"oneOf": [STR, array(STR)]}),
+                                                     body=ADB_IN,
                                                      tag="slots"),
     ("GET", "/api/calls/feed"): Op("Recent calls, newest first", array(CALL_OUT), query=(*CALL_FILTERS, *PAGING),
                                    tag="calls"),
@@ -185,14 +213,14 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                     tag="calls"),
     ("GET", "/api/pbx/status"): Op("Trunk and endpoint states from the AMI link", ANY_OBJ, tag="pbx"),
     ("POST", "/api/pbx/dial"): Op("Manual call through the PBX", CALL_OUT,
-                                  body=obj((), **{"from": STR, "to": STR, "trunk": STR}), tag="pbx"),
+                                  body=DIAL_IN, tag="pbx"),
     ("POST", "/api/pbx/route"): Op("Redirect a live call", CALL_OUT,
                                    body=obj((), call_id=ID, exten=STR, context=STR), tag="pbx"),
     ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", ANY_OBJ, tag="pbx"),
     ("GET", "/api/trunks"): Op("List trunks", array(TRUNK_OUT), query=(Param("type"), *PAGING), tag="trunks"),
     ("POST", "/api/trunks"): Op("Create a trunk", TRUNK_OUT, 201, body=TRUNK_IN, tag="trunks"),
     ("GET", "/api/trunks/{trunk_id}"): Op("One trunk", TRUNK_OUT, tag="trunks"),
-    ("PATCH", "/api/trunks/{trunk_id}"): Op("Update a trunk", TRUNK_OUT, body=TRUNK_IN, tag="trunks"),
+    ("PATCH", "/api/trunks/{trunk_id}"): Op("Update a trunk", TRUNK_OUT, body=TRUNK_CHANGE, tag="trunks"),
     ("DELETE", "/api/trunks/{trunk_id}"): Op("Delete a trunk", ref("Deleted"), tag="trunks"),
     ("GET", "/api/monitor/system"): Op("Host CPU, memory, disks (psutil)", ANY_OBJ, tag="monitor"),
     ("GET", "/api/monitor/usb"): Op("USB hubs online/total and their phones",
