@@ -20,6 +20,8 @@ BOOL: Schema = {"type": "boolean"}
 ANY_OBJ: Schema = {"type": "object"}
 NULLABLE_STR: Schema = {"type": ["string", "null"]}
 ID: Schema = {"type": ["string", "integer"]}
+NUM: Schema = {"type": "number"}
+NULL_NUM: Schema = {"type": ["number", "null"]}
 
 
 def obj(must: tuple[str, ...] = (), /, **props: Schema) -> Schema:
@@ -54,6 +56,9 @@ COMPONENTS: dict[str, Schema] = {
     "AuditEntry": obj(("action", "outcome"), action=STR, outcome=STR, username=NULLABLE_STR,
                       resource=NULLABLE_STR, details={"type": ["object", "null"]}),
     "Deleted": obj(("status",), status=STR),
+    "SlotFacts": obj(("slot_id", "type", "fsm_state", "measured"), slot_id=ID, type=STR, fsm_state=STR,
+                     sip_reachable={"type": ["boolean", "null"]}, measured=NULLABLE_STR,
+                     battery={"type": ["number", "null"]}, current_call_id=NULLABLE_STR),
 }
 
 # Request bodies: every field optional at the schema level where the handler answers 422 itself, so the
@@ -209,26 +214,36 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/calls"): CALL_LIST,
     ("GET", "/api/calls/"): CALL_LIST,
     ("GET", "/api/calls/{call_id}"): Op("One call", CALL_OUT, tag="calls"),
-    ("GET", "/api/cdr/records"): Op("Call detail records", array(ANY_OBJ), query=(*CALL_FILTERS, *PAGING),
+    ("GET", "/api/cdr/records"): Op("Call detail records", array(CALL_OUT), query=(*CALL_FILTERS, *PAGING),
                                     tag="calls"),
-    ("GET", "/api/pbx/status"): Op("Trunk and endpoint states from the AMI link", ANY_OBJ, tag="pbx"),
+    ("GET", "/api/pbx/status"): Op("Trunk and endpoint states from the AMI link",
+                                   obj(("link", "endpoints"), link=obj(("up",), up=BOOL),
+                                       endpoints=array(obj(("name", "state"), name=STR, state=STR))), tag="pbx"),
     ("POST", "/api/pbx/dial"): Op("Manual call through the PBX", CALL_OUT,
                                   body=DIAL_IN, tag="pbx"),
     ("POST", "/api/pbx/route"): Op("Redirect a live call", CALL_OUT,
                                    body=obj((), call_id=ID, exten=STR, context=STR), tag="pbx"),
-    ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", ANY_OBJ, tag="pbx"),
+    ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", CALL_OUT, tag="pbx"),
     ("GET", "/api/trunks"): Op("List trunks", array(TRUNK_OUT), query=(Param("type"), *PAGING), tag="trunks"),
     ("POST", "/api/trunks"): Op("Create a trunk", TRUNK_OUT, 201, body=TRUNK_IN, tag="trunks"),
     ("GET", "/api/trunks/{trunk_id}"): Op("One trunk", TRUNK_OUT, tag="trunks"),
     ("PATCH", "/api/trunks/{trunk_id}"): Op("Update a trunk", TRUNK_OUT, body=TRUNK_CHANGE, tag="trunks"),
     ("DELETE", "/api/trunks/{trunk_id}"): Op("Delete a trunk", ref("Deleted"), tag="trunks"),
-    ("GET", "/api/monitor/system"): Op("Host CPU, memory, disks (psutil)", ANY_OBJ, tag="monitor"),
+    ("GET", "/api/monitor/system"): Op("Host CPU, memory, disks (psutil)",
+                                       obj(("cpu", "ram", "uptime_s", "slots"), cpu=NUM, ram=NUM, uptime=STR,
+                                           uptime_s=NUM, daemon_uptime_s=NUM, cpu_count=INT, disk=NUM,
+                                           load_avg=array(NUM), slots=ANY_OBJ), tag="monitor"),
     ("GET", "/api/monitor/usb"): Op("USB hubs online/total and their phones",
                                     array(obj(("hub", "online", "total"), hub=STR, online=INT, total=INT,
                                               devices=array(ANY_OBJ))), tag="monitor"),
-    ("GET", "/api/monitor/network"): Op("AMI round-trip, interface counters", ANY_OBJ, tag="monitor"),
-    ("GET", "/api/monitor/slots"): Op("Per-slot device facts", {"type": ["array", "object"]}, tag="monitor"),
-    ("GET", "/api/monitor/slots/{slot_id}"): Op("One slot's device facts", ANY_OBJ, tag="monitor"),
+    ("GET", "/api/monitor/network"): Op("AMI round-trip, interface counters",
+                                        obj(("latency_ms", "ami_up", "interfaces"), latency_ms=NULL_NUM,
+                                            ami_up=BOOL, bandwidth_mbps=NULL_NUM,
+                                            interfaces=array(obj(("name", "is_up"), name=STR, is_up=BOOL))),
+                                        tag="monitor"),
+    ("GET", "/api/monitor/slots"): Op("Per-slot device facts", array(ref("SlotFacts")), tag="monitor"),
+    ("GET", "/api/monitor/slots/{slot_id}"): Op("One slot's device facts (its phone asked now)", ref("SlotFacts"),
+                                                tag="monitor"),
     ("GET", "/openapi.json"): Op("This document", ANY_OBJ, tag="docs"),
     ("GET", "/docs"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
     ("GET", "/docs/"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
