@@ -86,9 +86,13 @@ def _demo_run(env: dict[str, str], log_path) -> list[dict]:
             assert proc.wait(timeout=30) == 0
             return feed
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            if proc.poll() is None:  # SIGTERM first: the demo then stops its simulators (a SIGKILL orphans them)
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 def _run_checks() -> list[dict]:
