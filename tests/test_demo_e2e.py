@@ -10,17 +10,16 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import urllib.request
-import uuid
 
 import asyncpg
 import pytest
 
 from tests.conftest import require_service
+from tests.demo_process import running_demo, stop
+from tests.pg import scratch_database
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -47,14 +46,8 @@ def _wait(predicate, timeout_s: float, what: str):
 @pytest.fixture
 async def demo_db():
     require_service("PostgreSQL", 5432)
-    name = f"vssd_demo_t_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(f"{PG}/test")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("vssd_demo_t") as dsn:
+        yield dsn
 
 
 async def _rows(dsn: str) -> list[asyncpg.Record]:
@@ -78,21 +71,10 @@ async def test_demo_end_to_end(demo_db, tmp_path):
 
 def _demo_run(env: dict[str, str], log_path) -> list[dict]:
     """Start the demo, check it while it runs, SIGTERM it: exit 0 (blocking; run in a thread)."""
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "vssd", "demo"], env=env, stdout=log, stderr=log)
-        try:
-            feed = _run_checks()
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=30) == 0
-            return feed
-        finally:
-            if proc.poll() is None:  # SIGTERM first: the demo then stops its simulators (a SIGKILL orphans them)
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+    with running_demo(env, log_path) as proc:
+        feed = _run_checks()
+        assert stop(proc) == 0
+        return feed
 
 
 def _run_checks() -> list[dict]:

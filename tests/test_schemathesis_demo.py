@@ -12,18 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from tests.conftest import require_service
+from tests.demo_process import running_demo, stop
+from tests.pg import scratch_database
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 BASE = "http://127.0.0.1:3000"
@@ -57,14 +56,8 @@ def _wait_ready(timeout_s: float) -> None:
 @pytest.fixture
 async def demo_db():
     require_service("PostgreSQL", 5432)
-    name = f"vssd_st_t_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(f"{PG}/test")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("vssd_st_t") as dsn:
+        yield dsn
 
 
 async def test_schemathesis_finds_no_server_error_or_schema_violation(demo_db, tmp_path):
@@ -77,35 +70,17 @@ async def test_schemathesis_finds_no_server_error_or_schema_violation(demo_db, t
 
 def _demo_run(env: dict[str, str], tmp_path: Path) -> dict[str, tuple[int, str]]:
     """Start the demo, run schemathesis as admin and as an operator, SIGTERM the demo (blocking)."""
-    with open(tmp_path / "demo.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "vssd", "demo"], env=env, stdout=log, stderr=log)
-        try:
-            _wait_ready(60)
-            admin = _call("/api/auth/login", {"username": "admin", "password": "admin123"})["token"]
-            _call("/api/users", {"username": "st_operator", "email": "st_operator@example.com",
-                                 "password": "St-operator-1", "role": "operator", "extension": "5001"}, admin)
-            operator = _call("/api/auth/login", {"username": "st_operator", "password": "St-operator-1"})["token"]
-            config = _write_config(admin, tmp_path / "schemathesis.toml")
-            reports = {who: _schemathesis(token, tmp_path / who, config) for who, token in
-                       (("admin", admin), ("operator", operator))}
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=30) == 0
-            return reports
-        finally:
-            _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM first even when a check failed: the demo then stops its simulator children too (a SIGKILL
-    would leave them holding their ports for the next demo)."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with running_demo(env, tmp_path / "demo.log") as proc:
+        _wait_ready(60)
+        admin = _call("/api/auth/login", {"username": "admin", "password": "admin123"})["token"]
+        _call("/api/users", {"username": "st_operator", "email": "st_operator@example.com",
+                             "password": "St-operator-1", "role": "operator", "extension": "5001"}, admin)
+        operator = _call("/api/auth/login", {"username": "st_operator", "password": "St-operator-1"})["token"]
+        config = _write_config(admin, tmp_path / "schemathesis.toml")
+        reports = {who: _schemathesis(token, tmp_path / who, config) for who, token in
+                   (("admin", admin), ("operator", operator))}
+        assert stop(proc) == 0
+        return reports
 
 
 def _write_config(admin: str, path: Path) -> Path:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from tests.pg import scratch_database
 from vssd.app import Daemon, SlotPlan
 from vssd.fsm import SlotState
 from vssd.sim.adb import AdbSimulator
@@ -131,22 +131,8 @@ def plan(serials: list[str]) -> list[SlotPlan]:
     return out
 
 
-@contextlib.asynccontextmanager
-async def database() -> AsyncIterator[str]:
-    name = f"vssd_t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        conn = await asyncpg.connect(ADMIN_DSN)
-        try:
-            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            await conn.close()
+def database() -> contextlib.AbstractAsyncContextManager[str]:
+    return scratch_database("vssd_t")
 
 
 def free_port() -> int:
