@@ -168,6 +168,9 @@ async def test_restart_gives_a_given_up_slot_a_new_actor(hub_factory: HubFactory
         assert str((await hub.run_call("6001", "4955000888")).outcome) == "busy"
 
 
+ADBUTILS_EXIT_SUFFIX = "; echo X4EXIT:$?"
+
+
 async def test_adb_command_runs_allowlisted_argv_and_refuses_injection(api: Api) -> None:
     hub = api.hub
     mf, auto = hub.slot("7001"), hub.slot("6001")
@@ -190,7 +193,10 @@ async def test_adb_command_runs_allowlisted_argv_and_refuses_injection(api: Api)
     after = [e.command for e in hub.adb.ledger if e.serial == serial]
     assert any("input tap 200 400" in c for c in before)  # the ledger does see what was run
     marks = ("rm ", "reboot", "`", "$(", "|", "tel:", "settings put", ";")
-    assert not [c for c in after[len(before):] if any(m in c for m in marks)]
+    # adbutils itself appends this to every command on a phone without shell v2 (the daemon's health polls of
+    # an old phone meanwhile): it is not something a request put there.
+    issued = [c.removesuffix(ADBUTILS_EXIT_SUFFIX) for c in after[len(before):]]
+    assert not [c for c in issued if any(m in c for m in marks)]
 
     status, body = await api.call("POST", f"/api/slots/{mf}/adb-command", who="mgr1", json={"command": "uptime"})
     assert (status, body["code"]) == (403, "PERMISSION_DENIED")
