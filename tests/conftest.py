@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import os
 import re
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
-# shared/ sits beside the clone (../shared); VSSD_CORPUS overrides for a clone placed elsewhere.
-CORPUS = Path(os.environ.get("VSSD_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+
+def _find_corpus() -> Path:
+    """The third-party captures: `VSSD_CORPUS`, else `shared/corpus` beside this checkout, else beside the
+    checkout it was cloned from (a fresh `git clone` into a temporary directory)."""
+    if os.environ.get("VSSD_CORPUS"):
+        return Path(os.environ["VSSD_CORPUS"])
+    repo = Path(__file__).resolve().parents[1]
+    candidates = [repo.parent / "shared" / "corpus"]
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        origin = subprocess.run(["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+        if origin and Path(origin).is_dir():
+            candidates.append(Path(origin).resolve().parent / "shared" / "corpus")
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+CORPUS = _find_corpus()
 
 BLOCKING_THRESHOLD_S = float(os.environ.get("VSSD_TEST_BLOCKING_S", "0.5"))
 _SLOW = re.compile(r"Executing (?P<what>.+) took (?P<secs>[\d.]+) seconds")
@@ -35,8 +53,26 @@ class _SlowCallbackCatcher(logging.Handler):
             self.hits.append(msg)
 
 
+GC_EVERY_TESTS = 25
+_gc_state = {"tests": 0}
+
+
 @pytest.fixture(autouse=True)
-async def _loop_guards(request: pytest.FixtureRequest):
+def _gc_outside_the_loop():
+    """A full garbage collection of the heap a long session builds up (hundreds of MB: hypothesis, schemathesis,
+    simulators) takes most of a second, and whichever loop callback triggers it is then flagged as blocking.
+    So: a full collection every GC_EVERY_TESTS tests here, outside any event loop, and whatever survives is
+    frozen, so the collections during a test only scan what that test made."""
+    _gc_state["tests"] += 1
+    if _gc_state["tests"] % GC_EVERY_TESTS == 1:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+    yield
+
+
+@pytest.fixture(autouse=True)
+async def _loop_guards(request: pytest.FixtureRequest, _gc_outside_the_loop):
     """Fail a test that blocks the loop longer than the threshold or leaves tasks running behind it."""
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
@@ -77,5 +113,19 @@ def require_service(name: str, port: int) -> None:
     pytest.skip(f"{name} not running on 127.0.0.1:{port}")
 
 
+def require_tool(name: str) -> None:
+    """A command a test drives (rabbitmqctl, pg_ctlcluster): under CI its absence is a failure, elsewhere a skip."""
+    import shutil
+
+    if shutil.which(name) is not None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is not installed")
+    pytest.skip(f"{name} not available")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "allow_blocking: the test deliberately runs blocking code on the loop")
+    config.addinivalue_line("markers", "broker_restart: restarts RabbitMQ for real (serial)")
+    config.addinivalue_line("markers", "pg_restart: restarts the machine's PostgreSQL server (serial, rare)")
+    config.addinivalue_line("markers", "embedded_pg: starts a private PostgreSQL with pgserver (slow)")

@@ -28,3 +28,12 @@ async def scratch_database(prefix: str = "vssd_t") -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+async def query(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    """Read a store's tables over a connection of our own (a daemon's pool is not the test's)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()

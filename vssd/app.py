@@ -17,15 +17,36 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vssd.actors.call_control import CallControl
+from vssd.actors.campaign_desk import CampaignDesk
+from vssd.actors.control import DeviceControl, Monitor, SlotControl
+from vssd.actors.dial_slots import FarmSlots
+from vssd.actors.dialer import Dialer
 from vssd.actors.farm import SlotFarm
 from vssd.actors.feed import CallFeedView, call_view
+from vssd.actors.operators import OperatorPool
 from vssd.actors.slot import SlotSpec
 from vssd.actors.supervisor import Supervisor
 from vssd.adapters.adb import AdbAdapter, AdbError
 from vssd.adapters.ami import AmiFatal, AmiSettings
-from vssd.adapters.ami_calls import CallPump
+from vssd.adapters.ami_calls import AGENT_CONTEXT, CallPump
+from vssd.adapters.amqp import AmqpBus, AmqpSettings
+from vssd.adapters.broker_local import BusNames, LocalBroker, LocalBus
+from vssd.adapters.redis_state import RedisAuthState
 from vssd.adapters.store import Store
+from vssd.adapters.store_audit import StoreAuditLog
+from vssd.adapters.store_calls import StoreCallHistory
+from vssd.adapters.store_campaigns import DialerRecords
+from vssd.adapters.store_dialer import StoreDnc, StoreLeads
+from vssd.adapters.store_trunks import TrunkStore
+from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
+from vssd.api.app import make_app
+from vssd.api.deps import ApiDeps
+from vssd.api.rbac import BUILTIN_ROLES
+from vssd.api.server import ApiServer
 from vssd.bus import EventBus
+from vssd.calls.campaign import policy_for
+from vssd.calls.gate import DialGate
 from vssd.calls.model import Attempt, Call
 from vssd.config.models import Config
 from vssd.fsm import LoopClock, SlotEnv, Timeouts, TransitionRecorder
@@ -44,6 +65,8 @@ class _MetricsBus:
     """Slot transitions: counted, and published on the event bus as the slot's view (`slot.update`)."""
 
     def __init__(self, metrics: Metrics, events: EventBus, view_of: Callable[[str], dict[str, Any] | None]) -> None:
+        self.broker: Any = None  # the lead bus: transitions also go to `vss.events` as `slot.<state>`
+        self.on_state: Callable[[str, str], None] | None = None  # (slot_id, new state): the dialer's READY set
         self._metrics = metrics
         self._events = events
         self._view_of = view_of
@@ -53,6 +76,20 @@ class _MetricsBus:
         view = self._view_of(str(payload.get("slot_id", "")))
         if view is not None:
             self._events.publish("slot.update", {**view, "fsm_state": payload.get("to_state")})
+        if self.broker is not None:
+            to_bus(self.broker, f"slot.{str(payload.get('to_state', 'update')).lower()}", payload)
+        if self.on_state is not None:
+            self.on_state(str(payload.get("slot_id", "")), str(payload.get("to_state", "")))
+
+
+def to_bus(bus: Any, routing_key: str, payload: Mapping[str, Any]) -> None:
+    """An event to `vss.events`; never lets a broker problem (or an odd value) reach the caller — an AMI handler
+    or a slot's transition."""
+    try:
+        bus.publish_event(routing_key, {k: v if isinstance(v, str | int | float | bool | None) else str(v)
+                                        for k, v in payload.items()})
+    except Exception:
+        log.debug("event %s not published to the broker", routing_key, exc_info=True)
 
 
 @dataclass(slots=True)
@@ -97,6 +134,16 @@ class Daemon:
         self._first_call_number = 1
         self._intake: list[asyncio.Task[None]] = []
         self._endpoint_rows: list[Any] = []
+        self.gate = DialGate()  # the one dial gate: manual and campaign calls
+        self.bus: Any = None
+        self.dialer: Any = None
+        self.operators: Any = None
+        self.records: Any = None
+        self.desk: Any = None  # the autodialer desk, built with the API
+        self.dial_slots: Any = None  # the farm as the dialer sees it (SIM keys learnt from the devices)
+        self._adopted: dict[str, tuple[dict[str, Any], Call]] = {}  # reconciled dial attempts still live
+        self._transitions: _MetricsBus | None = None  # slot transitions → metrics, events, the dialer's wake-up
+        self._early_finals: list[Call] = []  # calls that ended between reconcile and the dialer's creation
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -104,6 +151,7 @@ class Daemon:
             ("store", self._start_store, self._stop_store),
             ("pbx", self._start_pbx, self._stop_pbx),
             ("devices", self._start_devices, self._stop_devices),
+            ("bus", self._start_bus, self._stop_bus),
             ("reconcile", self._reconcile, _nothing),
             ("actors", self._start_actors, self._stop_actors),
             ("intake", self._start_intake, self._stop_intake),
@@ -179,6 +227,21 @@ class Daemon:
         if self.adb is not None:
             await self.adb.close()
 
+    async def _start_bus(self) -> None:
+        """RabbitMQ when `amqp.url` (VSSD_AMQP_URL) is set, else the in-process broker behind the same interface."""
+        amqp = self.config.amqp
+        if amqp.url is not None:
+            self.bus = AmqpBus(AmqpSettings(url=amqp.url.get_secret_value(), prefix=amqp.queue_prefix,
+                                            lead_ttl_s=float(amqp.lead_ttl_s)))
+        else:
+            self.bus = LocalBus(LocalBroker(BusNames(amqp.queue_prefix), lead_ttl_s=float(amqp.lead_ttl_s)),
+                                own_broker=True)
+        await self.bus.start()
+
+    async def _stop_bus(self) -> None:
+        if self.bus is not None:
+            await self.bus.close()
+
     # ---- reconcile: slots from the store, line state and live calls from the PBX -------------------------------
     async def _reconcile(self) -> None:
         assert self.store is not None and self.pump is not None
@@ -191,39 +254,62 @@ class Daemon:
                                                                      row.get("device_id"))
             spec = SlotSpec(slot_id=str(row["id"]), type=row["type"], endpoint=plan.endpoint,
                             device_serial=row.get("device_id"), device_model=plan.device_model)
+            if plan.enroll_trunk is None and _was_enrolled(row):
+                plan = SlotPlan(plan.endpoint, plan.type, plan.device_serial, plan.device_model,
+                                enroll_trunk=str(row["trunk_id"]))
             self._specs.append((spec, plan))
         self._first_call_number = await self.store.max_call_number() + 1
         self._endpoint_rows = await self.pump.endpoints()
-        await self._resolve_unfinished()
+        live = await self.pump.live_channels()
+        await self._hang_up_stale_lines(live)
+        await self._resolve_unfinished(live)
 
-    async def _resolve_unfinished(self) -> None:
-        """Attempts a previous run left open: adopted if the PBX still has their channel, else `unknown`."""
+    async def _hang_up_stale_lines(self, live: Mapping[str, Mapping[str, str]]) -> None:
+        """Operators' lines a previous run left waiting in `vssd-agent`: nobody follows them now; operators who
+        stay logged in get fresh ones when the dialer starts."""
+        assert self.pump is not None
+        for row in live.values():
+            if row.get("context") == AGENT_CONTEXT and row.get("channel"):
+                with contextlib.suppress(Exception):
+                    await self.pump.hangup(row["channel"])
+
+    async def _resolve_unfinished(self, live: Mapping[str, Mapping[str, str]]) -> None:
+        """Attempts a previous run left open — call records without an end and dial attempts still `reserved` —
+        are adopted if the PBX still has their channel (`live`: Status rows by Uniqueid), else they become
+        `unknown` (never redialled)."""
         assert self.store is not None and self.pump is not None
-        rows = [r for r in await self.store.unfinished_calls() if r.get("channel_id")]
-        if not rows:
+        calls = {r["attempt_id"]: r for r in await self.store.unfinished_calls() if r.get("channel_id")}
+        reserved = {r["attempt_id"]: r for r in await StoreLeads(self.store).open_attempts()}
+        if not calls and not reserved:
             return
         tracker = self.pump.tracker
-        for row in rows:
+        for attempt_id in {*calls, *reserved}:
+            row = calls.get(attempt_id) or reserved[attempt_id]
             endpoint = next((p.endpoint for s, p in self._specs if s.slot_id == str(row.get("slot_id"))), "")
-            tracker.expect_originate(Attempt(action_id=row["attempt_id"], channel_id=row["channel_id"],
-                                             other_channel_id=f"{row['attempt_id']}-2", number=row["number"],
-                                             endpoint=endpoint))
-        live = await self.pump.live_channels()
+            tracker.expect_originate(Attempt(action_id=attempt_id, channel_id=row.get("channel_id")
+                                             or f"{attempt_id}-1", other_channel_id=f"{attempt_id}-2",
+                                             number=row["number"], endpoint=endpoint))
         tracker.resync(live, restarted=False)
-        still_open = {c.call_id for c in tracker.open_calls()}
-        for row in rows:
-            if row["attempt_id"] not in still_open:
-                self.store.writer.submit_call(row["attempt_id"], status="ENDED", outcome="unknown",
-                                              ended_at=time.time(), notes="left open by a previous run; the PBX "
-                                              "no longer knows it")
-        log.info("reconciled %d unfinished attempt(s): %d still live", len(rows), len(still_open))
+        still_open = {c.call_id: c for c in tracker.open_calls()}
+        for attempt_id in calls.keys() - still_open.keys():
+            self.store.writer.submit_call(attempt_id, status="ENDED", outcome="unknown", ended_at=time.time(),
+                                          notes="left open by a previous run; the PBX no longer knows it")
+        gone = [a for a in reserved if a not in still_open]
+        if gone:
+            await StoreLeads(self.store).mark_unknown(gone)
+        self._adopted = {a: (reserved[a], still_open[a]) for a in reserved if a in still_open}
+        log.info("reconciled %d unfinished call(s) and %d reserved attempt(s): %d still live, %d unknown",
+                 len(calls), len(reserved), len(still_open), len(gone))
 
     # ---- actors ----------------------------------------------------------------------------------------------
     async def _start_actors(self) -> None:
         assert self.store is not None and self.pump is not None
         slots = self.config.slots
-        recorder = TransitionRecorder(self.clock, sink=self.store.writer, bus=_MetricsBus(
-            self.metrics, self.events, lambda sid: self.farm.slot_view(sid) if self.farm is not None else None))
+        transitions = _MetricsBus(self.metrics, self.events,
+                                  lambda sid: self.farm.slot_view(sid) if self.farm is not None else None)
+        transitions.broker = self.bus
+        self._transitions = transitions
+        recorder = TransitionRecorder(self.clock, sink=self.store.writer, bus=transitions)
         timeouts = Timeouts(registration_s=slots.registration_timeout_s, ring_s=slots.ring_timeout_s,
                             max_call_s=slots.max_call_duration_s, wrapup_s=slots.wrapup_s,
                             min_ring_s=min(15.0, slots.ring_timeout_s))
@@ -241,6 +327,43 @@ class Daemon:
         for spec, plan in self._specs:
             if plan.enroll_trunk:
                 await farm.command(spec.slot_id, "enroll", trunk_id=plan.enroll_trunk, cause="enrolled at start")
+        await self._make_dialer(farm)
+
+    async def _make_dialer(self, farm: SlotFarm) -> None:
+        """The operators' pool and the dialer (not consuming yet: that is the intake stage); the gate rebuilt from
+        the store; reconciled attempts still live on the PBX handed over so their outcomes are stored."""
+
+        assert self.store is not None and self.pump is not None
+        self.records = records = DialerRecords(self.store)
+        dnc, attempts = await records.gate_history()
+        self.gate.load_dnc(dnc)
+        self.gate.restore(attempts)
+        self.operators = OperatorPool(self.pump, self.clock, self.events, self.tasks,
+                                      wrapup_s=self.config.slots.wrapup_s)
+        rows = await records.operator_rows()
+        self.operators.load(rows)
+        for row in rows:  # operators logged in when the last run ended stay logged in (a fresh line each)
+            if row.get("status") in ("online", "busy", "wrapup"):
+                with contextlib.suppress(Exception):
+                    await self.operators.set_status(str(row["id"]), "online")
+        self.dial_slots = FarmSlots(farm)
+        self.dialer = Dialer(self.bus, records, records, self.dial_slots, self.pump, self.gate, self.operators,
+                             self.clock, self.events, call_ids=farm.next_call_id, policy_for=policy_for)
+        if self._transitions is not None:
+            self._transitions.on_state = self._slot_state_changed
+        await self.dialer.load_campaigns()
+        self.metrics.bind_dialer(self.dialer.figures)
+        self.dialer.adopt(list(self._adopted.values()))
+        early, self._early_finals = self._early_finals, []
+        for call in early:
+            self.dialer.on_call_final(call)
+
+    def _slot_state_changed(self, slot_id: str, state: str) -> None:
+        """Every slot transition: the dialer's READY set follows, and a slot that can take a call wakes it."""
+        if self.dial_slots is not None:
+            self.dial_slots.note_state(slot_id, state)
+        if state == "READY" and self.dialer is not None:
+            self.dialer.wake()
 
     async def _stop_actors(self) -> None:
         """Let calls end, hang up what is left after the grace period, record every outcome, stop the actors."""
@@ -248,9 +371,9 @@ class Daemon:
             return
         await self._calls_drained(self.call_grace_s)
         for call in self.pump.tracker.open_calls():
-            for leg in [leg for leg in call.legs.values() if leg.live][:1]:
+            if (channel := call.hangup_channel) is not None:
                 with contextlib.suppress(Exception):
-                    await self.pump.hangup(leg.channel)
+                    await self.pump.hangup(channel)
         await self._calls_drained(3.0)
         await asyncio.sleep(0.1)  # let actors record the last outcomes
         await self.supervisor.stop()
@@ -277,6 +400,8 @@ class Daemon:
 
     # ---- intake: device health polling (the dialer and lead queues come here too) -----------------------------
     async def _start_intake(self) -> None:
+        if self.dialer is not None:
+            await self.dialer.start()
         self._intake = [
             self.tasks.spawn(self._poll_devices(), "device-poller"),
             self.tasks.spawn(loop_lag_monitor(self.metrics), "loop-lag"),
@@ -286,6 +411,10 @@ class Daemon:
             self._intake.append(self.tasks.spawn(job(self), name))
 
     async def _stop_intake(self) -> None:
+        if self.operators is not None:
+            self.operators.closing = True
+        if self.dialer is not None:
+            await self.dialer.stop()
         for task in self._intake:
             task.cancel()
         await asyncio.gather(*self._intake, return_exceptions=True)
@@ -308,6 +437,8 @@ class Daemon:
             h = await self.adb.health(serial)
             self.farm.on_device(serial, adb_state=h.state, sim_ready=h.sim_state == "READY", in_service=h.in_service,
                                 battery_pct=h.battery_level, temperature_c=h.battery_temp_c)
+            if self.dial_slots is not None and (h.iccid or h.imsi):
+                self.dial_slots.note_sim(serial, h.iccid or h.imsi)
 
     async def _sync_metrics(self) -> None:
         """Counters kept cheaply on hot paths (plain ints) are folded into Prometheus once a second."""
@@ -341,24 +472,14 @@ class Daemon:
 
     # ---- API -------------------------------------------------------------------------------------------------
     async def _start_api(self) -> None:
-        from vssd.api.app import make_app
-        from vssd.api.server import ApiServer
-
         cfg = self.config
-        self.api = ApiServer(make_app(await self._api_deps()), [(a.host, a.port) for a in cfg.http.listen],
+        app = make_app(await self._api_deps(), cors_origins=cfg.http.cors_allow_origins)
+        self.api = ApiServer(app, [(a.host, a.port) for a in cfg.http.listen],
                              shutdown_timeout_s=cfg.http.shutdown_grace_s)
         await self.api.start()
 
     async def _api_deps(self) -> Any:
         """The API's ports, implemented over the farm, the store, the PBX link and the devices."""
-        from vssd.actors.call_control import CallControl
-        from vssd.actors.control import DeviceControl, Monitor, SlotControl
-        from vssd.adapters.store_audit import StoreAuditLog
-        from vssd.adapters.store_calls import StoreCallHistory
-        from vssd.adapters.store_trunks import TrunkStore
-        from vssd.adapters.store_users import StoreUserDirectory, verify_password
-        from vssd.api.deps import ApiDeps
-
         assert self.store is not None and self.farm is not None and self.pump is not None
         cfg, farm, pump, limits = self.config, self.farm, self.pump, self.config.rate_limits
         await self._prepare_auth()
@@ -372,7 +493,7 @@ class Daemon:
         control = SlotControl(farm, TrunkStore(self.store), line_state=pump.endpoints)
         await control.load()
         self.call_control = CallControl(farm, pump, StoreCallHistory(self.store), self.store.writer,
-                                        live=live, recent=recent, views=control)
+                                        live=live, recent=recent, views=control, gate=self.gate)
         return ApiDeps(
             slots=control, calls=CallFeedView(live=live, recent=recent), slot_admin=control, trunks=control,
             devices=DeviceControl(farm, self.adb), monitor=Monitor(farm, self.adb, lambda: pump.link.send(
@@ -385,15 +506,17 @@ class Daemon:
             api_per_minute=limits.api_per_minute if limits.enabled else None,
             dashboard_per_minute=limits.dashboard_per_minute if limits.enabled else None,
             auth_state=self.auth_state, audit=StoreAuditLog(self.store), events=self.events,
-            call_desk=self.call_control, pbx=self.call_control,
+            call_desk=self.call_control, pbx=self.call_control, autodialer=self._campaign_desk(),
         )
+
+    def _campaign_desk(self) -> Any:
+        r = self.records
+        self.desk = CampaignDesk(self.dialer, self.operators, self.gate, r.campaigns, r, StoreDnc(r.store),
+                                 r.dead, r)
+        return self.desk
 
     async def _prepare_auth(self) -> None:
         """Builtin roles synced, the admin ensured, Redis-backed token state when Redis is configured."""
-        from vssd.adapters.redis_state import RedisAuthState
-        from vssd.adapters.store_users import ensure_admin, sync_builtin_roles
-        from vssd.api.rbac import BUILTIN_ROLES
-
         assert self.store is not None
         cfg = self.config
         await sync_builtin_roles(self.store, BUILTIN_ROLES)
@@ -425,12 +548,27 @@ class Daemon:
 
     # ---- AMI callbacks (synchronous) -------------------------------------------------------------------------
     def _on_update(self, call: Call, what: str) -> None:
+        if self.operators is not None and self.operators.is_line(call):
+            self.operators.on_line_update(call)
+            return
         if self.farm is not None:
             self.farm.on_call(call, what)
             core = self.farm.core_for_call(call)
-            self.events.publish("call.update", call_view(call, core.spec.slot_id if core else None))
+            view = call_view(call, core.spec.slot_id if core else None)
+            self.events.publish("call.update", view)
+            if self.bus is not None:
+                to_bus(self.bus, f"call.{what}", view)
+        if self.dialer is not None:
+            self.dialer.on_call_update(call, what)
 
     def _on_final(self, call: Call) -> None:
+        if self.operators is not None and self.operators.is_line(call):
+            self.operators.on_line_final(call)
+            return
+        if self.dialer is not None:
+            self.dialer.on_call_final(call)
+        elif call.call_id in self._adopted:
+            self._early_finals.append(call)
         self.finished_calls += 1
         self.metrics.call_outcome(str(call.outcome))
         core = self.farm.core_for_call(call) if self.farm is not None else None
@@ -444,6 +582,12 @@ class Daemon:
     def _on_registration(self, frame: Mapping[str, str]) -> None:
         if self.farm is not None:
             self.farm.on_registration(frame)
+
+
+def _was_enrolled(row: Mapping[str, Any]) -> bool:
+    """An admin enrolled this slot and did not disable it since (the API marks it ASSIGNED in the store): a
+    restarted daemon brings it up again on its trunk."""
+    return bool(row.get("enabled")) and row.get("trunk_id") is not None and row.get("fsm_state") not in (None, "IDLE")
 
 
 async def _nothing() -> None:

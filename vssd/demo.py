@@ -1,4 +1,5 @@
-"""`vssd demo`: a whole simulated hub on loopback — simulators, embedded store, 24 enrolled slots, calls flowing.
+"""`vssd demo`: a whole simulated hub on loopback — simulators, embedded store, 24 enrolled slots, 8 operators,
+one predictive campaign after another: calls flowing.
 
 The PBX simulator (AMI on 15038) and the device simulator (adb on 15037) run as child processes: separate
 network peers, as Asterisk and the adb server are, which outlive a killed daemon. The daemon checks that the AMI
@@ -12,22 +13,25 @@ import argparse
 import asyncio
 import contextlib
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
 
 import aiohttp
 
+from vssd import loop
 from vssd.adapters.adb import AdbAdapter, AdbError
 from vssd.app import Daemon, SlotPlan
 from vssd.config.loader import load_config
+from vssd.config.models import Config
+from vssd.demo_campaigns import campaigns_flowing
 from vssd.log import configure_logging
 from vssd.run import serve
 
 AMI_PORT, AMI_CONTROL_PORT, ADB_PORT, ADB_CONTROL_PORT = 15038, 15039, 15037, 15036
 SIM_SECRET = "vssd-sim-secret"
 TYPES = (("AUTO", 6001), ("MF", 7001), ("LS", 8001))
+AGENTS = [str(1001 + i) for i in range(8)]  # the simulated operators' extensions
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
@@ -41,7 +45,8 @@ def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
 def start_simulators(time_scale: float) -> list[subprocess.Popen[bytes]]:
     return [
         _spawn(["sim", "pbx", "--host", "127.0.0.1", "--port", str(AMI_PORT), "--control-port", str(AMI_CONTROL_PORT),
-                "--time-scale", str(time_scale), "--endpoints", "6001-6008,7001-7008,8001-8008"]),
+                "--time-scale", str(time_scale), "--endpoints", "6001-6008,7001-7008,8001-8008",
+                "--agents", f"{AGENTS[0]}-{AGENTS[-1]}"]),
         _spawn(["sim", "adb", "--host", "127.0.0.1", "--port", str(ADB_PORT), "--control-port", str(ADB_CONTROL_PORT),
                 "--phones", "8", "--time-scale", str(time_scale)]),
     ]
@@ -73,32 +78,17 @@ def slot_plan(phones: list[tuple[str, str]]) -> list[SlotPlan]:
     return plan
 
 
-def calls_flowing(concurrency: int):
-    """The demo's background dialer: keep up to `concurrency` calls in flight on READY slots."""
-
-    async def job(daemon: Daemon) -> None:
-        rng = random.Random()
-        while True:
-            farm = daemon.farm
-            busy = sum(1 for c in farm.cores.values() if c.call is not None) if farm else concurrency
-            ready = [c.spec.slot_id for c in farm.cores.values() if c.state.value == "READY"] if farm else []
-            if ready and busy < concurrency:
-                number = f"7{rng.randint(9_000_000_000, 9_999_999_999)}"
-                with contextlib.suppress(Exception):
-                    await farm.command(rng.choice(ready), "dial", number=number)
-                continue
-            await asyncio.sleep(0.1)
-
-    return job
-
-
-async def run(concurrency: int, env: dict[str, str]) -> int:
+def demo_config(env: dict[str, str]) -> Config:
+    """The embedded defaults, pointed at the simulators (the environment may still override any of it)."""
     env.setdefault("VSSD_AMI__PORT", str(AMI_PORT))
     env.setdefault("VSSD_ADB__PORT", str(ADB_PORT))
     env.setdefault("VSSD_SLOTS__WRAPUP_S", "1")
-    config = load_config(env.get("VSSD_CONFIG"), env)
+    return load_config(env.get("VSSD_CONFIG"), env)
+
+
+async def run(concurrency: int, env: dict[str, str], config: Config) -> int:
     daemon = Daemon(config, slot_plan=slot_plan(await _phones()), ami_secret=env.get("VSSD_SIM_AMI_SECRET", SIM_SECRET),
-                    intake_jobs=[("demo-dialer", calls_flowing(concurrency))], require_simulator=True)
+                    intake_jobs=[("demo-campaigns", campaigns_flowing(AGENTS, concurrency))], require_simulator=True)
     try:
         return await serve(daemon, announce=_announce)
     finally:
@@ -129,13 +119,15 @@ async def save_ledger(state_dir: Path) -> Path | None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vssd demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=12, help="calls in flight (default 12)")
+    parser.add_argument("--concurrency", type=int, default=24, help="most campaign calls in flight (default 24)")
     parser.add_argument("--time-scale", type=float, default=10.0, help="simulated seconds per real second")
     args = parser.parse_args(argv)
     configure_logging("info")
+    env = dict(os.environ)
+    config = demo_config(env)
     children = start_simulators(args.time_scale)
     try:
-        return asyncio.run(run(args.concurrency, dict(os.environ)))
+        return loop.run(run(args.concurrency, env, config), config.runtime.event_loop)
     finally:
         for child in children:
             child.terminate()

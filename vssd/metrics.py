@@ -100,6 +100,7 @@ class Metrics:
         self.http_latency = Histogram(
             "vssd_http_request_duration_seconds", "HTTP request latency by route", ["route"],
             buckets=HTTP_LATENCY_BUCKETS, registry=r)
+        self.dialer = {name: Gauge(f"vssd_dialer_{name}", doc, registry=r) for name, doc in DIALER_FIGURES.items()}
         self._transition_children = {s: self.slot_transitions.labels(s) for s in (*SLOT_STATES, OTHER)}
         self._ami_children = {e: self.ami_events.labels(e) for e in (*AMI_EVENTS, OTHER)}
         self._outcome_children = {o: self.call_outcomes.labels(o) for o in (*OUTCOMES, OTHER)}
@@ -111,6 +112,11 @@ class Metrics:
     def bind_slots(self, source: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
         """Where `vssd_slots` counts from at scrape time, e.g. `SlotDirectory.slot_views`."""
         self._slots.source = source
+
+    def bind_dialer(self, source: Callable[[], Mapping[str, Any]]) -> None:
+        """The dialer's figures (`Dialer.stats()`), read at scrape time."""
+        for name, gauge in self.dialer.items():
+            gauge.set_function(lambda name=name: float(source().get(name, 0) or 0))
 
     def bind_writer_backlog(self, source: Callable[[], float]) -> None:
         """Read the writer backlog at scrape time instead of setting it on every change."""
@@ -150,6 +156,20 @@ class Metrics:
         if latency is None:
             latency = self._latency_children[route] = self.http_latency.labels(route)
         latency.observe(duration_s)
+
+
+DIALER_FIGURES = {
+    "attempts": "Dial attempts placed by the autodialer since start",
+    "deferred": "Leads the dial gate deferred or refused since start",
+    "poison": "Lead messages dead-lettered as poison since start",
+    "abandoned": "Answered calls with no operator in time (abandon message played) since start",
+    "connected": "Answered calls bridged to an operator since start",
+    "stalls": "Times the stall watchdog fired (pending leads, READY slots, free operators, no attempt for 30 s)",
+    "live": "Dial attempts in flight now",
+    "hopper": "Lead messages held for dialing now",
+    "waiting_for_operator": "Answered calls waiting for an operator now",
+    "operators_free": "Operators on line and free now",
+}
 
 
 def make_registry() -> Metrics:

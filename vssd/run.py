@@ -13,6 +13,7 @@ from vssd.app import Daemon
 from vssd.config.errors import ConfigError
 from vssd.config.loader import DEFAULT_CONFIG_PATH, load_config
 from vssd.log import configure_logging
+from vssd.loop import run
 
 
 async def serve(daemon: Daemon, announce: Callable[[Daemon], None] | None = None) -> int:
@@ -43,4 +44,4 @@ def main(argv: list[str]) -> int:
         return 1
     configure_logging(config.log.level, json=config.log.format == "json")
     secret = config.ami.secret.get_secret_value() if config.ami.secret is not None else ""
-    return asyncio.run(serve(Daemon(config, ami_secret=secret)))
+    return run(serve(Daemon(config, ami_secret=secret)), config.runtime.event_loop)

@@ -31,9 +31,26 @@ class TaskSet:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    async def settle(self, grace_s: float, timeout_s: float = 5.0) -> None:
+        """Let the tasks finish within `grace_s`, then cancel what is left."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_s)
+        await self.cancel_all(timeout_s)
+
     async def cancel_all(self, timeout_s: float = 5.0) -> None:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout_s)
+
+
+async def wait_event(event: asyncio.Event, timeout_s: float | None) -> None:
+    """Until `event` is set or `timeout_s` passed (None: no limit). `asyncio.timeout`, not `wait_for`: on 3.11
+    `wait_for` can turn a cancellation that races its timeout into a TimeoutError, which a loop suppressing it
+    would lose — and never stop."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
+    except TimeoutError:
+        return

@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from tests import pg
 from tests.pg import scratch_database
 from vssd.app import Daemon, SlotPlan
 from vssd.fsm import SlotState
@@ -60,12 +61,7 @@ class Hub:
         return await self.daemon.farm.command(self.slot(endpoint), "dial", number=number)
 
     async def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """Read the store's tables over a connection of our own (the daemon's pool is not ours)."""
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
+        return await pg.query(self.dsn, sql, *args)
 
     async def flush(self) -> None:
         await self.daemon.store.writer.flush(10.0)

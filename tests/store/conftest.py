@@ -23,10 +23,6 @@ from vssd.config.models import WriterConfig
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "pg_restart: restarts the machine's PostgreSQL server (serial, rare)")
-    config.addinivalue_line("markers", "embedded_pg: starts a private PostgreSQL with pgserver (slow)")
-
 
 @dataclass(frozen=True)
 class Transition:

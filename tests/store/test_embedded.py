@@ -7,6 +7,7 @@ import pytest
 
 from tests.store.conftest import transition
 from vssd.adapters.store import Store
+from vssd.adapters.store_migrate import load_migrations, migrations_dir
 from vssd.config import load_config
 
 
@@ -21,7 +22,7 @@ async def test_embedded_postgres_starts_migrates_and_stops(tmp_path):
         assert "host=" in store.embedded.dsn and "127.0.0.1" not in store.embedded.dsn  # unix socket only
         pid = store.embedded._server.get_pid()
         assert (state / "pg" / "PG_VERSION").exists()
-        assert await store.migrate() == [1]
+        assert await store.migrate() == [m.version for m in load_migrations(migrations_dir())]
         store.writer.submit_transition(transition(1, 0))
         store.writer.submit_call("A1", slot_id=1, number="+1", originated_at=1.7e9)
         await store.writer.flush()

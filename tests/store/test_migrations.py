@@ -15,6 +15,7 @@ SEED_TABLES = {
     "users", "roles", "trunks", "slots", "calls", "campaigns", "autodialer_leads", "crm_leads", "gacs_scripts",
     "rtmp_streams", "guacamole_sessions_audit", "security_audit_log", "slot_transitions", "call_legs",
 }
+ALL = [m.version for m in load_migrations(migrations_dir())]  # [1, 2, …]: every shipped migration
 
 
 async def tables(dsn: str) -> set[str]:
@@ -29,11 +30,11 @@ async def tables(dsn: str) -> set[str]:
 async def test_apply_once_then_idempotent(db, tmp_path):
     store = await Store.connect(db, spill_dir=tmp_path)
     try:
-        assert await store.migrate() == [1]
+        assert await store.migrate() == ALL
         assert await store.migrate() == []
-        assert await store.schema_version() == 1
-        rows = await store.pool.fetch("SELECT version, name, checksum FROM schema_migrations")
-        assert [(r["version"], r["name"]) for r in rows] == [(1, "init")]
+        assert await store.schema_version() == ALL[-1]
+        rows = await store.pool.fetch("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        assert [(r["version"], r["name"]) for r in rows][0] == (1, "init")
         assert rows[0]["checksum"] == load_migrations(migrations_dir())[0].checksum
         roles = {r["name"] for r in await store.pool.fetch("SELECT name FROM roles")}
         assert roles == {"admin", "manager", "supervisor", "operator", "seller"}
@@ -60,7 +61,7 @@ async def test_unknown_applied_version_is_refused(db, tmp_path):
     store = await Store.connect(db, spill_dir=tmp_path)
     try:
         await store.migrate()
-        await store.pool.execute("INSERT INTO schema_migrations VALUES (2, 'future', 'x', now())")
+        await store.pool.execute("INSERT INTO schema_migrations VALUES ($1, 'future', 'x', now())", ALL[-1] + 1)
         with pytest.raises(StoreFatal, match="newer release"):
             await store.migrate()
     finally:
@@ -70,12 +71,13 @@ async def test_unknown_applied_version_is_refused(db, tmp_path):
 async def test_failed_migration_rolls_back_alone(db, tmp_path):
     directory = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), directory)
-    (directory / "0002_broken.sql").write_text("CREATE TABLE half_done (x int);\nSELECT no_such_function();\n")
+    broken = directory / f"{ALL[-1] + 1:04d}_broken.sql"
+    broken.write_text("CREATE TABLE half_done (x int);\nSELECT no_such_function();\n")
     store = await Store.connect(db, spill_dir=tmp_path / "spill")
     try:
         with pytest.raises(StoreFatal):
             await store.migrate(directory)
-        assert await store.schema_version() == 1  # 0001 committed in its own transaction
+        assert await store.schema_version() == ALL[-1]  # the others committed each in its own transaction
         assert "half_done" not in await tables(db)
     finally:
         await store.close()
@@ -111,7 +113,7 @@ async def test_concurrent_migrate_is_serialised(db):
     finally:
         for c in [*conns, blocker]:
             await c.close()
-    assert sorted(results) == [[], [], [], [1]]
+    assert sorted(results) == [[], [], [], ALL]
 
 
 def test_migrations_ship_in_the_wheel_config():

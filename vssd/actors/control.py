@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import psutil
 
-from vssd.actors.farm import SlotFarm, slot_view
+from vssd.actors.farm import SlotFarm
 from vssd.actors.slot import SlotBusy, SlotCore, SlotSpec
 from vssd.actors.supervisor import ActorStatus
 from vssd.fsm import SlotState, TransitionNotAllowed
@@ -85,6 +85,8 @@ class SlotControl:
 
     As the slot directory it adds what the farm's views lack: the trunk a slot is bound to before it is
     enrolled, and the trunk's name (kept from the trunk writes that pass here; `load()` reads them at start).
+    The views are the farm's cached ones (`SlotFarm.slot_views`): every edit here goes through the farm's
+    methods (`update_spec`, `name_trunk` …) so that the cache hears of it.
 
     `line_state` (the PBX's PJSIPShowEndpoints rows, e.g. `CallPump.endpoints`) tells a slot created at run
     time whether its endpoint is already reachable: registration events only report changes."""
@@ -95,7 +97,6 @@ class SlotControl:
         self.rows = rows
         self.line_state = line_state
         self._create_lock = asyncio.Lock()  # the next free SIP number is read, then written
-        self._trunk_names: dict[str, str] = {}
         self._busy: set[str] = set()  # slots with an admin operation under way (one at a time per slot)
 
     async def load(self) -> None:
@@ -104,28 +105,24 @@ class SlotControl:
 
     # ---- SlotDirectory ---------------------------------------------------------------------------------------
     def slot_views(self) -> list[dict[str, Any]]:
-        return [self._enriched(core) for core in list(self.farm.cores.values())]
+        """Shared dicts (the farm's cache): do not mutate them."""
+        return self.farm.slot_views()
 
     def slot_view(self, slot_id: str) -> dict[str, Any] | None:
-        core = self.farm.cores.get(slot_id)
-        return self._enriched(core) if core is not None else None
+        return self.farm.slot_view(slot_id)
 
-    def _enriched(self, core: SlotCore) -> dict[str, Any]:
-        view = slot_view(core)
-        trunk = view["trunk_id"] or core.spec.trunk_id
-        if trunk is not None:
-            name = self._trunk_names.get(str(trunk))
-            view.update(trunk_id=int(trunk) if str(trunk).isdigit() else trunk, trunk_name=name, trunk=name)
-        return view
+    def views_version(self) -> int:
+        """Changes whenever a view may have (`SlotFarm.views_version`)."""
+        return self.farm.views_version()
 
     # ---- TrunkAdmin (through to the rows, keeping the names) -------------------------------------------------
     def _named(self, trunk: dict[str, Any]) -> dict[str, Any]:
-        self._trunk_names[str(trunk["id"])] = trunk["name"]
+        self.farm.name_trunk(str(trunk["id"]), trunk["name"])
         return trunk
 
     async def list_trunks(self) -> list[dict[str, Any]]:
         trunks = await self.rows.list_trunks()
-        self._trunk_names = {str(t["id"]): t["name"] for t in trunks}
+        self.farm.name_trunks({str(t["id"]): t["name"] for t in trunks})
         return trunks
 
     async def get_trunk(self, trunk_id: int) -> dict[str, Any] | None:
@@ -140,10 +137,7 @@ class SlotControl:
 
     async def delete_trunk(self, trunk_id: int) -> None:
         await self.rows.delete_trunk(trunk_id)
-        self._trunk_names.pop(str(trunk_id), None)
-        for core in self.farm.cores.values():
-            if core.spec.trunk_id == str(trunk_id):
-                core.spec.trunk_id = None  # slots.trunk_id is ON DELETE SET NULL
+        self.farm.forget_trunk(str(trunk_id))  # slots.trunk_id is ON DELETE SET NULL
 
     # ---- SlotAdmin -------------------------------------------------------------------------------------------
 
@@ -226,9 +220,9 @@ class SlotControl:
                 raise ValueError("SLOT_BUSY", f"slot {slot_id} has a live call")
         await self.rows.patch_slot(_row_id(slot_id), values)
         if "device_model" in values:
-            core.spec.device_model = values["device_model"]
+            self.farm.update_spec(slot_id, device_model=values["device_model"])
         if rebind:
-            core.spec.trunk_id = str(values["trunk_id"])
+            self.farm.update_spec(slot_id, trunk_id=str(values["trunk_id"]))
             if core.state is not SlotState.IDLE:
                 await self._command(slot_id, "unassign", cause="trunk changed")
                 await self._command(slot_id, "enroll", trunk_id=core.spec.trunk_id, cause="trunk changed")
@@ -256,15 +250,16 @@ class SlotControl:
             raise ValueError("INVALID_PARAMS", "trunk_id is required: the slot is bound to no trunk")
         number = await self._trunk(wanted, core.spec.type)
         await self._command(slot_id, "enroll", trunk_id=str(number), operator=operator, cause="enrolled by API")
-        core.spec.trunk_id = str(number)
-        await self.rows.patch_slot(_row_id(slot_id), {"trunk_id": number, "enabled": True})
+        self.farm.update_spec(slot_id, trunk_id=str(number))
+        # fsm_state ASSIGNED marks the slot enrolled in the store: a restarted daemon enrolls it again
+        await self.rows.patch_slot(_row_id(slot_id), {"trunk_id": number, "enabled": True, "fsm_state": "ASSIGNED"})
         return self._view(slot_id)
 
     async def disable(self, slot_id: str) -> dict[str, Any]:
         self._core(slot_id)
         with self._exclusive(slot_id):
             await self._command(slot_id, "unassign", cause="disabled by API")
-            await self.rows.patch_slot(_row_id(slot_id), {"enabled": False})
+            await self.rows.patch_slot(_row_id(slot_id), {"enabled": False, "fsm_state": "IDLE"})
         return self._view(slot_id)
 
     async def restart(self, slot_id: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ def call_view(call: Call, slot_id: str | None) -> dict[str, Any]:
         "slot": slot,
         "phone_number": data["number"],
         "direction": "outbound" if call.attempt else "inbound",
+        "channel_id": call.attempt.channel_id if call.attempt else call.root,
         "status": status,
         "state": state,
         "outcome": str(call.outcome) if call.outcome else None,

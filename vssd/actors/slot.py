@@ -116,7 +116,7 @@ class SlotCore:
 
     @property
     def state(self) -> SlotState:
-        return SlotState(self.machine.slot_state)
+        return self.machine.slot_state
 
 
 class SlotActor:
@@ -171,9 +171,8 @@ class SlotActor:
             await self._hang_up(call)
 
     async def _hang_up(self, call: Call) -> None:
-        live = [leg for leg in call.legs.values() if leg.live]
-        for leg in live[:1]:
-            await self.dialer.hangup(leg.channel)
+        if (channel := call.hangup_channel) is not None:
+            await self.dialer.hangup(channel)
 
     # ---- commands ------------------------------------------------------------------------------------------
     async def _command(self, cmd: Command) -> None:
@@ -208,18 +207,21 @@ class SlotActor:
         await self._hang_up(call)
         return True
 
-    async def _cmd_dial(self, number: str, ring_timeout_s: float | None = None, caller_id: str = "") -> Call:
+    async def _cmd_dial(self, number: str, ring_timeout_s: float | None = None, caller_id: str = "",
+                        attempt_id: str | None = None, tags: dict[str, Any] | None = None) -> Call:
+        """Originate through this slot's leg. `attempt_id` (the dialer's, already committed to the store) is the
+        ActionID and call id; else a fresh `c_<n>`. `tags` (campaign_id, lead_id) go to the call record."""
         core = self.core
         if core.state is not SlotState.READY or (core.call is not None and core.call.outcome is None):
             raise SlotBusy(f"slot {core.spec.slot_id} is {core.state.value}")
         ring_timeout_s = self._timeouts.ring_for(ring_timeout_s)
         req = DialRequest(number=number, endpoint=core.spec.endpoint, ring_timeout_s=ring_timeout_s,
-                          caller_id=caller_id, action_id=self._call_ids())
+                          caller_id=caller_id, action_id=attempt_id or self._call_ids())
         call = await self.dialer.originate(req)
         if call.attempt is not None:
             self.records.submit_call(call.call_id, slot_id=core.spec.slot_id, call_id=call.call_id, number=number,
                                      status="CALLING", channel_id=call.attempt.channel_id,
-                                     originated_at=call.attempt.sent_at)
+                                     originated_at=call.attempt.sent_at, **(tags or {}))
         core.call = call
         await core.machine.originate_accepted(call_id=call.call_id, ring_timeout_s=ring_timeout_s,
                                               cause=f"originate {call.call_id}")

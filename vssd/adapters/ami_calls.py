@@ -26,6 +26,7 @@ log = logging.getLogger("vssd.ami.calls")
 REGISTRATION_EVENTS = frozenset({"ContactStatus", "PeerStatus"})
 
 DIAL_CONTEXT = "vssd-out"
+AGENT_CONTEXT = "vssd-agent"
 
 __all__ = ["CallPump", "DialRequest"]
 
@@ -139,6 +140,34 @@ class CallPump:
         if req.caller_id:
             headers["CallerID"] = req.caller_id
         return headers
+
+    async def originate_agent(self, endpoint: str, channel_id: str) -> Call:
+        """An operator's pre-connected line: `PJSIP/<endpoint>` answered into `vssd-agent`/`wait`, where it waits
+        to be bridged to answered calls. Tracked like any originate (call id = `channel_id`)."""
+        attempt = Attempt(action_id=channel_id, channel_id=channel_id, other_channel_id="", number=endpoint,
+                          endpoint=endpoint)
+        call = self.tracker.expect_originate(attempt)
+        headers: dict[str, str | list[str]] = {
+            "Action": "Originate", "ActionID": channel_id, "ChannelId": channel_id,
+            "Channel": f"PJSIP/{endpoint}", "Context": AGENT_CONTEXT, "Exten": "wait", "Priority": "1",
+            "Timeout": "15000", "Async": "true", "Variable": [f"__VSSD_AGENT={endpoint}"],
+        }
+        try:
+            await self.link.send(headers)
+        except AmiActionFailed as err:
+            self.tracker.originate_refused(channel_id, err.message)
+        except (AmiTimeout, AmiLinkLost, AmiNotReady) as err:
+            self.tracker.originate_unconfirmed(channel_id, f"agent line: {err}")
+        return call
+
+    async def bridge(self, channel1: str, channel2: str) -> None:
+        """AMI Bridge: put two live channels into one bridge (an answered call's connect side and an operator)."""
+        await self.link.send({"Action": "Bridge", "Channel1": channel1, "Channel2": channel2, "Tone": "no"})
+
+    async def redirect(self, channel: str, context: str, exten: str = "s") -> None:
+        """AMI Redirect: send a live channel to `exten`@`context` (e.g. the abandon message)."""
+        await self.link.send({"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten,
+                              "Priority": "1"})
 
     async def hangup(self, channel: str, cause: int = 16) -> None:
         with contextlib.suppress(AmiActionFailed):

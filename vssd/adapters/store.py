@@ -175,14 +175,14 @@ class Store:
     # ---- queries ---------------------------------------------------------------------------------
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        return await self._run("fetch", sql, *args)
+        return await self.run("fetch", sql, *args)
 
     async def _fetchval(self, sql: str, *args: Any) -> Any:
-        return await self._run("fetchval", sql, *args)
+        return await self.run("fetchval", sql, *args)
 
-    async def _run(self, method: str, sql: str, *args: Any) -> Any:
-        """One query; retried once on a transient error, because after a server restart the pool
-        hands out a dead connection first (every helper's SQL is idempotent)."""
+    async def run(self, method: str, sql: str, *args: Any) -> Any:
+        """One idempotent query (`method`: fetch, fetchrow, fetchval, execute); retried once on a transient
+        error, because after a server restart the pool hands out a dead connection first."""
         for attempt in (1, 2):
             try:
                 return await getattr(self.pool, method)(sql, *args)
@@ -251,9 +251,13 @@ class Store:
         return dict(rows[0]) if rows else None
 
     async def max_call_number(self) -> int:
-        """The highest n of the API call ids `c_<n>` recorded so far (0 for none): new ids continue after it."""
+        """The highest n of the call ids `c_<n>` recorded or reserved so far (0 for none): new ids continue after it
+        (a dial attempt is reserved before its call record is written)."""
         return int(await self._fetchval(
-            "SELECT coalesce(max(substring(call_id from 3)::bigint), 0) FROM calls WHERE call_id ~ '^c_[0-9]+$'"
+            "SELECT greatest("
+            "(SELECT coalesce(max(substring(call_id from 3)::bigint), 0) FROM calls WHERE call_id ~ '^c_[0-9]+$'), "
+            "(SELECT coalesce(max(substring(attempt_id from 3)::bigint), 0) FROM dial_attempts "
+            "WHERE attempt_id ~ '^c_[0-9]+$'))"
         ))
 
     async def unfinished_calls(self) -> list[dict[str, Any]]:

@@ -1,22 +1,28 @@
 """Call history queries for the API (`CallHistory` of `vssd/actors/call_control.py`): filtered, paged
-`calls` rows with the seeds' status words, one call by `c_<n>` or attempt id, and its legs.
+`calls` rows with the seeds' status words, one call by `c_<n>` or attempt id, its legs, and seed 004's
+statistics over a time window.
 
     history = StoreCallHistory(store)
     rows, total = await history.find_calls(50, 0, {"status": "completed", "date_from": "2026-11-22T00:00:00+00:00"})
+    stats = await history.call_stats(start, end, group_id=None)   # GET /api/calls/stats
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-ANSWERED = ("answered", "abandoned")
+from vssd.adapters.store_errors import StoreError
+from vssd.calls.outcomes import SUCCESS_OUTCOMES
+
+_SUCCESS = ", ".join(f"'{o}'" for o in sorted(SUCCESS_OUTCOMES))  # SQL list of our own enum values
 # The seeds' status words (and the FSM's) → a condition on (status, outcome).
 STATUS_WORDS = {
-    "completed": "status = 'ENDED' AND outcome IN ('answered', 'abandoned')",
-    "failed": "status = 'ENDED' AND outcome NOT IN ('answered', 'abandoned')",
+    "completed": f"status = 'ENDED' AND outcome IN ({_SUCCESS})",
+    "failed": f"status = 'ENDED' AND outcome NOT IN ({_SUCCESS})",
     "ended": "status = 'ENDED'",
     "connected": "status = 'ACTIVE_CALL'", "active": "status = 'ACTIVE_CALL'", "active_call": "status = 'ACTIVE_CALL'",
     "answered": "status = 'ACTIVE_CALL'",
@@ -30,6 +36,53 @@ FILTERS = {
     "date_from": ("originated_at >= {}", datetime.fromisoformat),
     "date_to": ("originated_at < {}", datetime.fromisoformat),
 }
+
+
+SLA_S = 20.0  # service level: answered within this many seconds of ringing
+BUSIEST = 5
+# One pass over the window's calls: when a call happened is when it was dialled (else when it was recorded);
+# answered = answer evidence or an answered outcome; missed = ended without an answer.
+STATS_SQL = f"""
+WITH c AS (
+    SELECT user_id, status, ring_s, talk_s, COALESCE(originated_at, created_at) AS at,
+           (answered_at IS NOT NULL OR outcome IN ({_SUCCESS})) AS answered
+    FROM calls
+    WHERE COALESCE(originated_at, created_at) >= $1 AND COALESCE(originated_at, created_at) < $2
+      AND ($3::text IS NULL OR user_id IN (SELECT id FROM users WHERE group_id = $3))
+), totals AS (
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE answered) AS answered,
+           count(*) FILTER (WHERE status = 'ENDED' AND NOT answered) AS missed,
+           avg(talk_s) FILTER (WHERE answered AND talk_s IS NOT NULL) AS avg_talk_s,
+           avg(ring_s) FILTER (WHERE answered AND ring_s IS NOT NULL) AS avg_ring_s,
+           count(*) FILTER (WHERE answered AND COALESCE(ring_s, 0) <= $4) AS within_sla
+    FROM c
+), peak AS (
+    SELECT extract(hour FROM at AT TIME ZONE 'UTC')::int AS hour FROM c GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1
+), ops AS (
+    SELECT u.id, COALESCE(NULLIF(u.name, ''), u.username) AS name, count(*) AS calls
+    FROM c JOIN users u ON u.id = c.user_id GROUP BY u.id ORDER BY calls DESC, name LIMIT $5
+)
+SELECT totals.*, (SELECT hour FROM peak) AS peak_hour,
+       (SELECT COALESCE(json_agg(json_build_object('operator_id', id::text, 'operator_name', name,
+                                                   'calls_count', calls) ORDER BY calls DESC, name), '[]')
+        FROM ops) AS busiest
+FROM totals
+"""
+
+
+def stats_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Seed 004's shape: counts, whole-second averages, service level in % (one decimal), peak hour "HH:00";
+    null where there is nothing to average (no answered call, no finished call, no call)."""
+    finished = row["answered"] + row["missed"]
+    return {
+        "total_calls": row["total"], "answered_calls": row["answered"], "missed_calls": row["missed"],
+        "average_duration": round(row["avg_talk_s"]) if row["avg_talk_s"] is not None else None,
+        "average_wait_time": round(row["avg_ring_s"]) if row["avg_ring_s"] is not None else None,
+        "service_level": round(100.0 * row["within_sla"] / finished, 1) if finished else None,
+        "peak_hour": f"{row['peak_hour']:02d}:00" if row["peak_hour"] is not None else None,
+        "busiest_operators": json.loads(row["busiest"]),
+    }
 
 
 class Queryable(Protocol):
@@ -86,3 +139,12 @@ class StoreCallHistory:
     async def legs_of(self, attempt_id: str) -> list[dict[str, Any]]:
         rows = await self.store._fetch("SELECT * FROM call_legs WHERE attempt_id = $1 ORDER BY id", attempt_id)
         return [dict(r) for r in rows]
+
+    async def call_stats(self, start: datetime, end: datetime, group_id: str | None = None) -> dict[str, Any]:
+        """Seed 004's `GET /api/calls/stats` over calls dialled in [start, end) (of the operators of `group_id`
+        when given). `ConnectionError` when the store cannot answer."""
+        try:
+            rows = await self.store._fetch(STATS_SQL, start, end, group_id, SLA_S, BUSIEST)
+        except StoreError as err:
+            raise ConnectionError(f"call statistics unavailable: {err}") from err
+        return stats_view(rows[0])

@@ -16,8 +16,10 @@ class StoreError(Exception):
     """Base of everything the store raises."""
 
 
-class StoreNotReady(StoreError):
-    """Transient: the database cannot be reached right now. Retry."""
+class StoreNotReady(StoreError, ConnectionError):
+    """Transient: the database cannot be reached right now. Retry. (A ConnectionError: the API answers 503.)"""
+
+    api_code = "DB_001"
 
 
 class StoreAuthFailed(StoreError):
@@ -44,7 +46,10 @@ _TRANSIENT_PG = (
     asyncpg.ObjectInUseError,
     asyncpg.UndefinedTableError,  # 42P01: not migrated yet — the writer may start before migrate() ran
 )
-_TRANSIENT_OTHER = (OSError, ConnectionError, asyncio.TimeoutError, asyncpg.InterfaceError)
+# InternalClientError ("cannot switch to state …; another operation is in progress"): asyncpg's state machine on a
+# pooled connection whose backend was terminated mid-operation — the next connection works.
+_TRANSIENT_OTHER = (OSError, ConnectionError, asyncio.TimeoutError, asyncpg.InterfaceError,
+                    asyncpg.InternalClientError)
 
 
 def classify(err: BaseException) -> type[StoreError]:

@@ -33,7 +33,7 @@ import asyncpg
 from vssd.adapters import store_spill as spill
 from vssd.adapters.store_errors import StoreAuthFailed, StoreError, StoreFatal, StoreNotReady, translate
 from vssd.adapters.store_rows import CALLS, LEGS, TABLES, TRANSITIONS, TableSpec, merge, to_json_row
-from vssd.tasks import TaskSet
+from vssd.tasks import TaskSet, wait_event
 
 log = logging.getLogger("vssd.store.writer")
 
@@ -319,8 +319,7 @@ class BatchWriter:
         deadline = loop.time() + delay_s
         while (left := deadline - loop.time()) > 0:
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), left)
+            await wait_event(self._wake, left)
             if self._spill_pending:
                 with contextlib.suppress(StoreNotReady):
                     await self._write_spill_pending()
@@ -334,8 +333,7 @@ class BatchWriter:
         if now or self._spill_pending or self._spill_mode:
             return
         self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.flush_interval_s if has_rows else None)
+        await wait_event(self._wake, self.flush_interval_s if has_rows else None)
 
     async def _cycle(self) -> None:
         await self._write_spill_pending()

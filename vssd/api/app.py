@@ -8,17 +8,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
 from vssd.api import (
     audit,
     auth,
+    autodialer,
     calls,
     docs_ui,
     health,
     metrics_route,
     monitor,
     openapi,
+    operators,
     pbx,
     rbac,
     realtime,
@@ -29,27 +33,33 @@ from vssd.api import (
     users,
 )
 from vssd.api.authn import STATE, GuardedState, authorize
+from vssd.api.cors import allow_cors
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.server import ApiServer
+from vssd.config.models import DEMO_CORS_ORIGINS
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, pbx, slot_admin, trunks, monitor, openapi,
-         docs_ui)
+AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, pbx, slot_admin, trunks, monitor,
+         autodialer, operators, openapi, docs_ui)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 
 
-def make_app(deps: ApiDeps) -> web.Application:
+def make_app(deps: ApiDeps, cors_origins: Sequence[str] | None = None) -> web.Application:
+    """`cors_origins`: the browser origins allowed (`http.cors_allow_origins`); None → the demo front-ends."""
     app = web.Application(middlewares=[observe, errors, audit.audit, authorize], client_max_size=deps.max_body_bytes)
     app[DEPS] = deps
     app[STATE] = GuardedState(deps.auth_state or LocalAuthState(deps.clock))
+    origins = tuple(DEMO_CORS_ORIGINS if cors_origins is None else cors_origins)
+    app[realtime.CORS_ORIGINS] = origins
     for area in AREAS:
         area.add_routes(app)
     realtime.attach(app)  # /ws/events and Socket.IO (/socket.io/); keep aiohttp-cors off the latter
     rbac.declare_prefixes(app, SELF_AUTHENTICATED, rbac.Needs(None))
     rbac.check_routes(app)  # deny by default: an undeclared route fails start-up
+    allow_cors(app, origins)  # every route exists now (the preflights are documented too)
     openapi.attach(app, deps.version)  # likewise a route without an OpenAPI schema entry
     return app

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -108,7 +108,10 @@ async def feed(request: web.Request) -> web.Response:
 REFUSALS = {
     "number_busy": (409, "NUMBER_BUSY"), "invalid_number": (422, "INVALID_PARAMS"), "no_slot": (404, "NOT_FOUND"),
     "slot_busy": (409, "SLOT_BUSY"), "slot_offline": (503, "SLOT_OFFLINE"), "call_failed": (503, "CALL_FAILED"),
-    "not_live": (409, "CALL_FAILED"), "pbx_refused": (503, "AST_005"),
+    "not_live": (409, "CALL_FAILED"), "pbx_refused": (503, "AST_005"), "dnc": (403, "DNC"),
+    "window_closed": (409, "WINDOW_CLOSED"), "holiday": (409, "WINDOW_CLOSED"),
+    "number_daily_cap": (409, "CAP_REACHED"), "number_lifetime_cap": (409, "CAP_REACHED"),
+    "sim_cap": (409, "CAP_REACHED"), "slot_cooldown": (409, "SLOT_BUSY"),
 }
 OWN_ONLY_ROLES = ("operator",)  # SPEC: an operator sees and ends only the calls they started
 HISTORY_PASSED = ("operator_id", "campaign_id")
@@ -252,10 +255,66 @@ async def cdr_records(request: web.Request) -> web.Response:
     return list_response(items, total)
 
 
+# ---- statistics (seed 004) -------------------------------------------------------------------------------------
+PERIODS = ("today", "yesterday", "week", "month")
+PERIOD_DAYS = {"today": (0, 1), "yesterday": (-1, 0), "week": (-6, 1), "month": (-29, 1)}  # UTC days [from, to)
+MAX_GROUP_ID = 64
+
+
+class CallStats(Protocol):
+    async def call_stats(self, start: datetime, end: datetime, group_id: str | None = None) -> dict[str, Any]: ...
+
+
+def period_window(period: str, now: float) -> tuple[datetime, datetime]:
+    """UTC days: today; yesterday; week = today and the 6 days before; month = today and the 29 days before."""
+    today = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    first, last = PERIOD_DAYS[period]
+    return today + timedelta(days=first), today + timedelta(days=last)
+
+
+def stats_source(request: web.Request) -> CallStats:
+    """The call desk if it computes statistics, else its call history (the daemon's `CallControl.history`,
+    `StoreCallHistory`, whose SQL does it)."""
+    desk = desk_of(request)
+    for candidate in (desk, getattr(desk, "history", None)):
+        if callable(getattr(candidate, "call_stats", None)):
+            return candidate  # type: ignore[return-value]
+    raise ApiError(503, "SERVICE_UNAVAILABLE", "call statistics are not available on this daemon")
+
+
+def _stats_query(query: Mapping[str, str]) -> tuple[str, str | None]:
+    problems: list[dict[str, Any]] = []
+    period = (query.get("period") or "today").casefold()
+    if period not in PERIODS:
+        problems.append(detail(["query", "period"], f"must be one of {', '.join(PERIODS)}"))
+    group_id = query.get("group_id") or None
+    if group_id is not None and len(group_id) > MAX_GROUP_ID:
+        problems.append(detail(["query", "group_id"], f"must be at most {MAX_GROUP_ID} characters"))
+    if problems:
+        raise invalid(problems, "invalid statistics query")
+    return period, group_id
+
+
+@needs("vssd.reports.calls.read")
+async def call_stats(request: web.Request) -> web.Response:
+    """Seed 004 (admin, manager, supervisor): totals, averages, service level, peak hour and busiest operators
+    of the calls dialled in the period, computed by SQL over the stored calls."""
+    period, group_id = _stats_query(request.query)
+    start, end = period_window(period, deps_of(request).clock())
+    try:
+        stats = await stats_source(request).call_stats(start, end, group_id=group_id)
+    except ConnectionError as err:
+        raise ApiError(503, "DB_001", str(err) or "the call store is unavailable", headers={"Retry-After": "5"}) \
+            from None
+    return json_response({**stats, "period": period, "from": start.isoformat(), "to": end.isoformat(),
+                          "group_id": group_id})
+
+
 def add_routes(app: web.Application) -> None:
     for prefix in ("/api", "/api/v1"):
         app.router.add_get(f"{prefix}/calls/feed", feed)
         app.router.add_get(f"{prefix}/calls/active", active_calls)
+        app.router.add_get(f"{prefix}/calls/stats", call_stats)  # before calls/{call_id}
         app.router.add_post(f"{prefix}/call/start", start_call)
         app.router.add_post(f"{prefix}/call/end", end_call)
         app.router.add_get(f"{prefix}/call/{{call_id}}", get_call)

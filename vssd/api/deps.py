@@ -12,6 +12,7 @@ from vssd import __version__
 from vssd.api.ports import (
     AuditLog,
     AuthState,
+    AutodialerDesk,
     CallDesk,
     CallFeed,
     DeviceCommands,
@@ -73,6 +74,8 @@ class ApiDeps:
     # Manual calls, call history and CDR; the PBX view (each None → its routes answer 503).
     call_desk: CallDesk | None = None
     pbx: PbxDesk | None = None
+    # Campaigns, leads, DNC and operators (None → their routes answer 503).
+    autodialer: AutodialerDesk | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

@@ -72,6 +72,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return from_http_exception(exc).response()
+    except ConnectionError as exc:  # a backing service (database, broker, PBX, device) away: retry later
+        log.warning("http.unavailable", method=request.method, path=request.path, error=repr(exc))
+        return ApiError(503, getattr(exc, "api_code", "SERVICE_UNAVAILABLE"),
+                        "a backing service is not reachable now; retry", headers={"Retry-After": "5"}).response()
     except Exception as exc:
         # The stack goes to the log as plain text (cheap to render), never to the client.
         log.error("http.unhandled", method=request.method, path=request.path, error=repr(exc),

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from vssd.api import rbac
+from vssd.api import cors, rbac
 from vssd.api.openapi_schemas import COMPONENTS, SCHEMAS, Op, ref
 from vssd.api.rbac import public
 from vssd.api.respond import json_response
@@ -22,6 +22,8 @@ SKIPPED_METHODS = ("HEAD",)
 DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("vssd_openapi_document", dict)
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 ERROR = {"description": "error (SPEC format)", "content": {"application/json": {"schema": ref("Error")}}}
+PREFLIGHT = Op("CORS preflight (aiohttp-cors): headers for the origins in http.cors_allow_origins, 403 for others "
+               "(needs Origin and Access-Control-Request-Method)", {}, content_type="text/plain", tag="cors")
 
 
 def documented_path(path: str) -> str:
@@ -67,15 +69,20 @@ def _operation(op: Op, method: str, path: str, permission: str) -> dict[str, Any
     return out
 
 
+def _op(method: str, path: str, route: web.AbstractRoute) -> Op | None:
+    return SCHEMAS.get((method, path)) or (PREFLIGHT if cors.is_preflight(route) else None)
+
+
 def build_document(app: web.Application, version: str) -> dict[str, Any]:
     """The document; RuntimeError naming every route without a schema entry."""
-    missing = sorted({f"{m} {p}" for m, p, _ in route_keys(app) if (m, p) not in SCHEMAS})
+    missing = sorted({f"{m} {p}" for m, p, r in route_keys(app) if _op(m, p, r) is None})
     if missing:
         raise RuntimeError(f"routes without an OpenAPI schema entry: {', '.join(missing)}")
     paths: dict[str, dict[str, Any]] = {}
     for method, path, route in route_keys(app):
-        paths.setdefault(path, {})[method.lower()] = _operation(SCHEMAS[method, path], method, path,
-                                                                _permission(app, route))
+        op = _op(method, path, route)
+        assert op is not None
+        paths.setdefault(path, {})[method.lower()] = _operation(op, method, path, _permission(app, route))
     return {
         "openapi": "3.1.0",
         "info": {"title": "VSS API", "version": version,

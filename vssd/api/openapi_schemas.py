@@ -110,10 +110,19 @@ class Param:
     required: bool = False
 
 
-PAGING = (Param("limit", dict(INT)), Param("offset", dict(INT)), Param("skip", dict(INT)))
-CALL_FILTERS = (Param("slot_id"), Param("status"), Param("outcome"), Param("direction"), Param("number"),
-                Param("phone_number"), Param("date"), Param("date_from"), Param("date_to"), Param("start_date"),
-                Param("end_date"))
+# `limit` within every list route's bound (the smallest is 500), offsets as the handlers accept them.
+PAGING = (Param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+          Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
+          Param("skip", {"type": "integer", "minimum": 0, "maximum": 10**9}))
+# The filters' values as the handlers check them (a value outside these is a 422 with details).
+DATE: Schema = {"type": "string", "format": "date"}
+INSTANT: Schema = {"type": "string", "format": "date-time"}
+CALL_FILTERS = (Param("slot_id", {"type": "integer", "minimum": 1}),
+                Param("status", {"enum": ["completed", "failed", "ended", "connected", "ringing", "initiated"]}),
+                Param("outcome", {"enum": ["answered", "busy", "no_answer", "rejected", "failed", "unknown"]}),
+                Param("direction", {"enum": ["outbound", "inbound"]}), Param("number", dict(PHONE)),
+                Param("phone_number", dict(PHONE)), Param("date", dict(DATE)), Param("date_from", dict(INSTANT)),
+                Param("date_to", dict(INSTANT)), Param("start_date", dict(DATE)), Param("end_date", dict(DATE)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +145,24 @@ USERS = Op("List users (bare array, X-Total-Count)", array(ref("User")), query=(
 USER_OUT = ref("User")
 CALL_LIST = Op("Calls history (seed 004 page)", obj(("items", "total"), items=array(ref("Call")), total=INT,
                                                     page=INT, pages=INT),
-               query=(*CALL_FILTERS, Param("operator_id"), Param("campaign_id"), *PAGING), tag="calls")
+               query=(*CALL_FILTERS, Param("operator_id", {"type": "string", "format": "uuid"}), Param("campaign_id"),
+                      *PAGING), tag="calls")
 CALL_OUT = ref("Call")
+NULL_INT: Schema = {"type": ["integer", "null"]}
+CALL_STATS = Op(
+    "Call statistics of a period (seed 004; admin, manager, supervisor): UTC days, averages in seconds, service "
+    "level = % of finished calls answered within 20 s of ringing",
+    obj(("total_calls", "answered_calls", "missed_calls", "average_duration", "average_wait_time", "service_level",
+         "peak_hour", "busiest_operators", "period", "from", "to"),
+        total_calls=INT, answered_calls=INT, missed_calls=INT, average_duration=NULL_INT, average_wait_time=NULL_INT,
+        service_level=NULL_NUM, peak_hour={"type": ["string", "null"], "pattern": "^[0-2][0-9]:00$"},
+        busiest_operators=array(obj(("operator_name", "calls_count"), operator_id=STR, operator_name=STR,
+                                    calls_count=INT)),
+        period={"enum": ["today", "yesterday", "week", "month"]}, to=STR, group_id=NULLABLE_STR,
+        **{"from": STR}),
+    query=(Param("period", {"enum": ["today", "yesterday", "week", "month"]}),
+           Param("group_id", {"type": "string", "maxLength": 64})),
+    tag="calls")
 SLOT_OUT = ref("Slot")
 TRUNK_OUT = ref("Trunk")
 REALTIME = Op("Real-time endpoint (WebSocket / Engine.IO handshake, not REST)", {}, tag="realtime")
@@ -165,7 +190,10 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/point/rolecheck"): Op("May the caller do `action`?",
                                         obj(("allowed", "action"), allowed=BOOL, action=STR, role=STR,
                                             required=array(STR), permissions=array(STR)),
-                                        query=(Param("action", required=True),), tag="auth"),
+                                        query=(Param("action", {"type": "string", "minLength": 1, "maxLength": 100,
+                                                                "examples": ["call.start", "slot.view", "calls:read",
+                                                                             "slots:write", "vssd.cdr.read"]},
+                                                     required=True),), tag="auth"),
     ("GET", "/api/users"): USERS,
     ("POST", "/api/users"): Op("Create a user", USER_OUT, 201, body=USER_IN, tag="users"),
     ("PATCH", "/api/users/{user_id}"): Op("Update a user", USER_OUT, body=USER_CHANGE, tag="users"),
@@ -206,6 +234,7 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/calls/feed"): Op("Recent calls, newest first", array(CALL_OUT), query=(*CALL_FILTERS, *PAGING),
                                    tag="calls"),
     ("GET", "/api/calls/active"): Op("Calls in progress", array(CALL_OUT), query=PAGING, tag="calls"),
+    ("GET", "/api/calls/stats"): CALL_STATS,
     ("POST", "/api/call/start"): Op("Start a manual call (answers at once in RING)", CALL_OUT, body=CALL_IN,
                                     tag="calls"),
     ("POST", "/api/call/end"): Op("Hang up a call", CALL_OUT, body=obj((), call_id=ID, id=ID, reason=STR),
@@ -253,3 +282,12 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("POST", "/socket.io/"): REALTIME,
     ("OPTIONS", "/socket.io/"): REALTIME,
 }
+
+
+def _merge_dialer() -> None:
+    from vssd.api.openapi_dialer import DIALER_SCHEMAS
+
+    SCHEMAS.update(DIALER_SCHEMAS)
+
+
+_merge_dialer()

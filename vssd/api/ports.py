@@ -246,3 +246,57 @@ class PbxDesk(Protocol):
 
     async def route_call(self, call_id: str, exten: str, context: str = "vssd-connect") -> dict[str, Any]:
         """Send a live call's connect side to `exten`@`context` (AMI Redirect); DialRefused as in CallDesk."""
+
+
+class AutodialerDesk(Protocol):
+    """Campaigns, leads, DNC, dead letters, dispositions and operators (`vssd.actors.campaign_desk.CampaignDesk`).
+    Errors: LookupError → 404, ValueError(code, message) → 409 (CONFLICT) / 422."""
+
+    async def list_campaigns(self, limit: int, offset: int,
+                             filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def create_campaign(self, name: str, leads: list[Any] | None, settings: Mapping[str, Any],
+                              created_by: str | None) -> dict[str, Any]: ...
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]: ...
+
+    async def campaign_status(self, campaign_id: str) -> dict[str, Any]: ...
+
+    async def ledger(self, campaign_id: str, period_days: float = 30) -> dict[str, Any]: ...
+
+    async def set_campaign(self, campaign_id: str, action: str) -> dict[str, Any]:
+        """run | pause | resume | stop."""
+
+    async def run_campaign(self, campaign_id: str, leads: list[Any] | None,
+                           created_by: str | None) -> dict[str, Any]: ...
+
+    async def import_leads(self, campaign_id: str, leads: list[Any]) -> dict[str, Any]: ...
+
+    async def preview(self, campaign_id: str) -> dict[str, Any]:
+        """Preview mode: the leads held for dialing, next first."""
+
+    async def confirm_preview(self, campaign_id: str, count: int) -> dict[str, Any]:
+        """Preview mode: an operator confirms the next `count` call(s)."""
+
+    async def list_leads(self, limit: int, offset: int,
+                         filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def requeue_lead(self, lead_id: int) -> dict[str, Any]: ...
+
+    async def list_dnc(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def add_dnc(self, number: str, reason: str, created_by: str | None) -> dict[str, Any]: ...
+
+    async def remove_dnc(self, number: str) -> bool: ...
+
+    async def list_dead_letters(self, limit: int, offset: int,
+                                filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def add_disposition(self, call_id: str, code: str, notes: str,
+                              operator_id: str | None) -> dict[str, Any]: ...
+
+    def list_operators(self, filters: Mapping[str, str]) -> list[dict[str, Any]]: ...
+
+    async def set_operator_status(self, operator_id: str, status: str) -> dict[str, Any]: ...
+
+    async def operator_stats(self, operator_id: str) -> dict[str, Any]: ...

@@ -199,12 +199,12 @@ class CallMilestones:
         out: list[tuple[str, dict[str, Any]]] = []
         ended = view.get("state") == "ENDED" or view.get("ended_at") is not None
         if call_id not in self._seen:
-            out.append(("call_started", {"call_id": call_id, "channel_id": view.get("channel"),
+            out.append(("call_started", {"call_id": call_id, "channel_id": view.get("channel_id"),
                                          "caller_number": view.get("phone_number"),
                                          "timestamp": view.get("started_at"), "slot_id": view.get("slot_id")}))
             self._remember(call_id, False)
         if view.get("answered_at") and not self._seen.get(call_id):
-            out.append(("call_answered", {"call_id": call_id, "operator_id": view.get("agent") or view.get("user"),
+            out.append(("call_answered", {"call_id": call_id, "operator_id": view.get("operator_id"),
                                           "answer_time": view.get("answered_at")}))
             self._seen[call_id] = True
         if ended:
@@ -309,6 +309,8 @@ class Hub:
 
 
 HUB: web.AppKey[Hub] = web.AppKey("vssd_realtime_hub", Hub)
+# The browser origins the API allows (`make_app` sets it before `attach`): Socket.IO answers CORS itself, for them.
+CORS_ORIGINS: web.AppKey[tuple[str, ...]] = web.AppKey("vssd_cors_origins", tuple)
 
 
 # ---- auth --------------------------------------------------------------------------------------------------------
@@ -403,7 +405,8 @@ def _on_ws_message(deps: ApiDeps, client: Client, body: dict[str, Any]) -> None:
 # ---- Socket.IO ---------------------------------------------------------------------------------------------------
 def make_sio(app: web.Application, hub: Hub) -> socketio.AsyncServer:
     deps = app[DEPS]
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*" if deps.demo else None,
+    origins = list(app.get(CORS_ORIGINS, ())) or None  # None: same origin only
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*" if deps.demo else origins,
                                max_http_buffer_size=64 * 1024)
     # engine.io's own background tasks (pings, handlers) are owned by the hub's TaskSet, so stop() ends them.
     sio.eio.start_background_task = lambda target, *a, **kw: hub.tasks.spawn(target(*a, **kw), "engineio")

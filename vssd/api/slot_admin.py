@@ -51,8 +51,9 @@ async def port_call(call: Awaitable[T], what: str) -> T:
         raise ApiError(status, str(code), str(message)) from None
     except TimeoutError:
         raise ApiError(503, "DEVICE_TIMEOUT", f"{what}: the device did not answer in time") from None
-    except ConnectionError as err:
-        raise ApiError(503, "DEVICE_UNAVAILABLE", str(err) or f"{what} is unreachable") from None
+    except ConnectionError as err:  # a device, the database or the broker; adapters name their code
+        raise ApiError(503, getattr(err, "api_code", "DEVICE_UNAVAILABLE"), str(err) or f"{what} is unreachable") \
+            from None
 
 
 async def optional_body(request: web.Request) -> dict[str, Any]:

@@ -1,8 +1,13 @@
-"""`GET /api/slots` (bare array, filters, `limit`/`offset`/`skip`, `X-Total-Count`) and `GET /api/slots/{id}`."""
+"""`GET /api/slots` (bare array, filters, `limit`/`offset`/`skip`, `X-Total-Count`) and `GET /api/slots/{id}`.
+
+A directory that can say when its views last changed (`views_version()`, e.g. `SlotControl`) lets the list route
+keep the serialised body of its last unfiltered page: an unchanged farm answers with the same bytes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -10,9 +15,9 @@ from aiohttp import web
 from vssd.api.authn import require
 from vssd.api.deps import deps_of
 from vssd.api.errors import detail, invalid, not_found
-from vssd.api.paging import list_response, page_of
+from vssd.api.paging import TOTAL_HEADER, Page, list_response, page_of
 from vssd.api.rbac import needs
-from vssd.api.respond import json_response
+from vssd.api.respond import dumps, json_response
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000
@@ -21,6 +26,36 @@ STATUSES = ("free", "busy", "offline", "error")
 FSM_STATES = ("IDLE", "ASSIGNED", "REGISTERING", "READY", "CALLING", "ACTIVE_CALL", "POSTCALL", "FAULT")
 
 Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(slots=True)
+class _Body:
+    """The last unfiltered page served: its key (directory, views version, page) and its bytes; and each slot's
+    serialised view, kept with the view dict it was made from (a changed slot gets a new dict from the farm's
+    cache, so identity says whether the bytes still hold)."""
+
+    key: tuple[int, int, int, int] | None = None
+    body: bytes = b""
+    total: int = 0
+    parts: dict[Any, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+
+    def page_bytes(self, views: list[dict[str, Any]]) -> bytes:
+        """`dumps(views)`, re-serialising only the views that changed since the last page."""
+        parts = self.parts
+        out = []
+        for view in views:
+            held = parts.get(view.get("id"))
+            if held is None or held[0] is not view:
+                held = parts[view.get("id")] = (view, dumps(view))
+            out.append(held[1])
+        if len(parts) > 2 * len(views) + 100:  # slots removed meanwhile
+            alive = {v.get("id") for v in views}
+            for slot_id in [k for k in parts if k not in alive]:
+                del parts[slot_id]
+        return b"[" + b",".join(out) + b"]"
+
+
+BODY = web.AppKey("slots_body", _Body)
 
 
 def _choice(query: Mapping[str, str], name: str, choices: tuple[str, ...], field: str,
@@ -57,8 +92,24 @@ async def list_slots(request: web.Request) -> web.Response:
     require(request, "vssd.slots.read")
     page = page_of(request.query, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
     predicates = filters_of(request.query)
-    views = [v for v in deps_of(request).slots.slot_views() if all(p(v) for p in predicates)]
-    return list_response(page.cut(views), len(views))
+    directory = deps_of(request).slots
+    if predicates:
+        views = [v for v in directory.slot_views() if all(p(v) for p in predicates)]
+        return list_response(page.cut(views), len(views))
+    return _unfiltered(request.app[BODY], directory, page)
+
+
+def _unfiltered(cache: _Body, directory: Any, page: Page) -> web.Response:
+    """The whole list, paginated: served from the kept bytes while the directory's views are unchanged."""
+    version_of = getattr(directory, "views_version", None)
+    version = version_of() if version_of is not None else None
+    key = (id(directory), version, page.limit, page.offset) if version is not None else None
+    if key is None or key != cache.key:
+        views = directory.slot_views()
+        cache.body, cache.total = cache.page_bytes(page.cut(views)), len(views)
+        cache.key = key
+    return web.Response(body=cache.body, content_type="application/json",
+                        headers={TOTAL_HEADER: str(cache.total), "Access-Control-Expose-Headers": TOTAL_HEADER})
 
 
 @needs("vssd.slots.{slot_id}.read")
@@ -72,6 +123,7 @@ async def get_slot(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[BODY] = _Body()
     for prefix in ("/api", "/api/v1"):
         app.router.add_get(f"{prefix}/slots", list_slots)
         app.router.add_get(f"{prefix}/slots/{{slot_id}}", get_slot)

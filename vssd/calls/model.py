@@ -110,6 +110,12 @@ class Call:
         return sum(1 for leg in self.legs.values() if leg.ended_at is None)
 
     @property
+    def hangup_channel(self) -> str | None:
+        """The channel to hang up to end the call: its first live leg (the PBX tears the rest down with it);
+        None when no leg is live."""
+        return next((leg.channel for leg in self.legs.values() if leg.live), None)
+
+    @property
     def ring_s(self) -> float | None:
         start = self.started_at
         end = self.answered_at if self.answered_at is not None else self.ended_at

@@ -45,6 +45,9 @@ OUTCOME_CLASS: dict[Outcome, OutcomeClass] = {
     Outcome.UNKNOWN: OutcomeClass.HELD,
 }
 
+SUCCESS_OUTCOMES = frozenset(o.value for o, cls in OUTCOME_CLASS.items() if cls is OutcomeClass.SUCCESS)
+"""Outcomes of calls someone answered (abandoned ones too): a call view's status `completed`."""
+
 # Q.850 hangup causes → outcome, for a call that was never answered. 16 (normal clearing) is deliberately
 # absent: it is not answer evidence, and without an answer it says nothing finer than "ended".
 CAUSE_OUTCOME: dict[int, Outcome] = {

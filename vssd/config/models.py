@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 DEMO_PORTS = (3000, 8001, 8081, 8082, 8083)
+DEMO_CORS_ORIGINS = tuple(f"http://{host}:{port}" for port in (3000, 5173, 8080) for host in ("localhost", "127.0.0.1"))
 
 
 class _Section(BaseModel):
@@ -46,7 +47,10 @@ class HttpConfig(_Section):
     listen: list[ListenAddress] = Field(
         default_factory=lambda: [ListenAddress(port=p) for p in DEMO_PORTS], min_length=1
     )
-    cors_allow_origins: list[str] = Field(default_factory=list)
+    cors_allow_origins: list[str] = Field(
+        default_factory=lambda: list(DEMO_CORS_ORIGINS),
+        description="browser origins (scheme://host[:port]) allowed to call the API; default: the demo front-ends",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     request_timeout_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = Field(default=10.0, ge=0)
@@ -108,6 +112,8 @@ class AmqpConfig(_Section):
     lead_ttl_s: int = Field(default=3600, ge=1)
     prefetch_count: int = Field(default=32, ge=1)
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    queue_prefix: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$",
+                              description="prepended to every exchange and queue name (tests, shared brokers)")
 
 
 class RedisConfig(_Section):
@@ -258,6 +264,11 @@ class StateConfig(_Section):
     dir: Path = Field(default_factory=default_state_dir)
 
 
+class RuntimeConfig(_Section):
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", description="uvloop (default: about half the CPU per dial attempt) or asyncio's own loop")
+
+
 class Config(_Section):
     """The whole configuration; `load_config` builds it from the TOML file and the environment."""
 
@@ -273,3 +284,4 @@ class Config(_Section):
     rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
     log: LogConfig = Field(default_factory=LogConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)

@@ -254,7 +254,10 @@ class SlotMachine(StateMachine):
 
     @property
     def slot_state(self) -> SlotState:
-        return SlotState(self.current_state_value)
+        """The current state, read off the model (python-statemachine keeps the state's value there; its own
+        `current_state_value` costs several calls, and the dialer reads every READY slot's state each round)."""
+        value = self.model.state
+        return value if type(value) is SlotState else SlotState(self.current_state_value)
 
     @property
     def facts(self) -> SlotFacts:

@@ -1,8 +1,16 @@
 """Protocol-faithful Asterisk AMI peer (Asterisk 18/20 with PJSIP) for vssd's tests, demo and benchmarks."""
 
 from vssd.sim.pbx.config import OUTCOMES, Endpoint, PbxConfig
-from vssd.sim.pbx.ledger import ActionRecord, ChannelRecord, Ledger, OriginateRecord
+from vssd.sim.pbx.ledger import (
+    AbandonRecord,
+    ActionRecord,
+    AgentBridgeRecord,
+    AgentSessionRecord,
+    ChannelRecord,
+    Ledger,
+    OriginateRecord,
+)
 from vssd.sim.pbx.simulator import PbxSimulator
 
-__all__ = ["OUTCOMES", "ActionRecord", "ChannelRecord", "Endpoint", "Ledger", "OriginateRecord", "PbxConfig",
-           "PbxSimulator"]
+__all__ = ["OUTCOMES", "AbandonRecord", "ActionRecord", "AgentBridgeRecord", "AgentSessionRecord", "ChannelRecord",
+           "Endpoint", "Ledger", "OriginateRecord", "PbxConfig", "PbxSimulator"]

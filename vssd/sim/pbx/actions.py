@@ -9,10 +9,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from vssd.sim.pbx import listings
+from vssd.sim.pbx.agents import record_bridge
+from vssd.sim.pbx.calls import Interruptible
+from vssd.sim.pbx.config import ABANDON_CONTEXT
+from vssd.sim.pbx.ledger import AbandonRecord
 from vssd.sim.pbx.originate import originate
 from vssd.sim.pbx.wire import Action, Headers
 
 if TYPE_CHECKING:
+    from vssd.sim.pbx.channel import SimChannel
     from vssd.sim.pbx.session import AmiSession
     from vssd.sim.pbx.simulator import PbxSimulator
 
@@ -162,12 +167,29 @@ async def redirect(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
     if not exten:
         s.send(resp(a, "Error", "Exten not specified"))
         return
+    call = ch.call if isinstance(ch.call, Interruptible) else None
+    abandon = context == ABANDON_CONTEXT
+    if abandon and (call is None or not call.can_abandon()):
+        # Only an answered call can hear the message; the simulated dialplan refuses the rest (see the docs).
+        s.send(resp(a, "Error", "Redirect failed, channel not up."))
+        return
     ch.context, ch.exten = context, exten
     ch.priority = int(a.get("Priority") or 1) if (a.get("Priority") or "1").isdigit() else 1
     if ch.bridge_id:
         sim.core.leave_bridge(ch)
     sim.ledger.redirects.append((ch.uniqueid, context, exten, str(ch.priority)))
+    if abandon and call is not None:
+        _start_abandon(sim, call, ch)
     s.send(resp(a, "Success", "Redirect successful"))
+
+
+def _start_abandon(sim: PbxSimulator, call: Interruptible, ch: SimChannel) -> None:
+    """vssd-abandon: Playback(<campaign message>) for abandon_message_s, then Hangup() (cause 16, all legs)."""
+    rec = AbandonRecord(channel_id=call.call_id(ch), redirected_channel=ch.uniqueid, at=sim.clock.now(),
+                        duration_s=sim.config.abandon_message_s)
+    if call.request_abandon(ch, rec):
+        sim.ledger.abandons.append(rec)
+    ch.application, ch.app_data = "Playback", "vssd/abandon-message"
 
 
 async def bridge(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
@@ -179,8 +201,9 @@ async def bridge(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
     if one is two:
         s.send(resp(a, "Error", "Unable to bridge a channel to itself"))
         return
-    bridge_id = sim.core.bridge([one, two])
+    bridge_id = sim.core.bridge([one, two], dissolve=True)
     sim.ledger.bridges.append((bridge_id, one.uniqueid, two.uniqueid))
+    record_bridge(sim.ledger, sim.clock, bridge_id, one, two)
     s.send(resp(a, "Success", "Channels have been bridged"))
 
 

@@ -1,5 +1,6 @@
 """Call flows: an Originate through the simulated dialplan (Local/N@vssd-out → Dial(PJSIP/N@E)) or straight
-to a PJSIP endpoint, and inbound calls on a slot's leg. Each runs as one task on the simulated clock."""
+to a PJSIP endpoint, and inbound calls on a slot's leg. Each runs as one task on the simulated clock. An answered
+call may be sent to vssd-abandon (Redirect): the recorded message plays, then every leg hangs up."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from vssd.sim.pbx import channel as evs
 from vssd.sim.pbx.channel import SimChannel
 from vssd.sim.pbx.core import PbxCore
-from vssd.sim.pbx.ledger import OriginateRecord
+from vssd.sim.pbx.ledger import AbandonRecord, OriginateRecord
 from vssd.sim.pbx.outcomes import SPECS, Plan
 
 SIP_PROGRESS_S = 0.1  # 100 Trying → 180 Ringing on the slot leg, in sim seconds
@@ -38,19 +39,78 @@ class OriginateParams:
     variables: dict[str, str] = field(default_factory=dict)
 
 
+def originate_response(core: PbxCore, p: OriginateParams, success: bool, reason: int, uid: str | None) -> None:
+    """The async Originate's outcome event (sync Originates get none, as in Asterisk)."""
+    if not p.async_:
+        return
+    core.emit(evs.ev("OriginateResponse", [
+        ("ActionID", p.action_id), ("Response", "Success" if success else "Failure"),
+        ("Channel", p.channel), ("Context", p.context), ("Exten", p.exten),
+        ("Application", p.application), ("Data", p.data), ("Reason", str(reason)),
+        ("Uniqueid", uid or "<null>"), ("CallerIDNum", p.cid_num or evs.UNKNOWN),
+        ("CallerIDName", p.cid_name or evs.UNKNOWN),
+    ]))
+
+
 class Interruptible:
-    """A call that a Hangup action can cut short while it waits on the simulated clock."""
+    """A call that a Hangup action can cut short while it waits on the simulated clock, and that a Redirect to
+    vssd-abandon can end with the recorded message once it is answered."""
 
     def __init__(self, core: PbxCore) -> None:
         self.core = core
         self._interrupt = asyncio.Event()
         self.hangup_leg: SimChannel | None = None
         self.hangup_cause = 16
+        self.abandon: AbandonRecord | None = None
+        self.abandon_leg: SimChannel | None = None
 
     def request_hangup(self, ch: SimChannel, cause: int) -> None:
         if self.hangup_leg is None:
             self.hangup_leg, self.hangup_cause = ch, cause
         self._interrupt.set()
+
+    # ---- identity and the abandon message --------------------------------------------------------------
+    def call_id(self, ch: SimChannel) -> str:
+        """The id the ledger knows this call by."""
+        return ch.uniqueid
+
+    def answered_at(self, ch: SimChannel) -> float | None:
+        return ch.answered_at
+
+    def can_abandon(self) -> bool:
+        """Is the call answered and still up (so the abandon message can be played on it)?"""
+        return False
+
+    def request_abandon(self, ch: SimChannel, rec: AbandonRecord) -> bool:
+        """Start the message (once per call); False if it is already playing."""
+        if self.abandon is not None:
+            return False
+        self.abandon, self.abandon_leg = rec, ch
+        self._interrupt.set()
+        return True
+
+    async def talk(self, talk_s: float) -> str:
+        """The answered phase: 'far_end' (the caller hung up after talk_s), 'hangup' (a Hangup action) or
+        'abandoned' (the abandon message played out; the caller would have stayed longer)."""
+        clock = self.core.clock
+        far_end_at = clock.now() + talk_s
+        while True:
+            end = far_end_at if self.abandon is None else min(far_end_at, self.abandon.at + self.abandon.duration_s)
+            if not await self.wait(end - clock.now()):
+                break
+            if self.hangup_leg is not None:
+                self._abandon_over(completed=False)
+                return "hangup"
+            self._interrupt.clear()  # an abandon request: the end moved
+        if self.abandon is not None and self.abandon.at + self.abandon.duration_s <= far_end_at:
+            self._abandon_over(completed=True)
+            return "abandoned"
+        self._abandon_over(completed=False)
+        return "far_end"
+
+    def _abandon_over(self, completed: bool) -> None:
+        if self.abandon is not None and self.abandon.ended_at is None:
+            self.abandon.ended_at, self.abandon.completed = self.core.clock.now(), completed
 
     async def run(self) -> None:
         raise NotImplementedError
@@ -94,15 +154,16 @@ class OriginateCall(Interruptible):
             self.result.set_result(success)
 
     def _originate_response(self, success: bool, reason: int, uid: str | None) -> None:
-        if not self.p.async_:
-            return
-        self.core.emit(evs.ev("OriginateResponse", [
-            ("ActionID", self.p.action_id), ("Response", "Success" if success else "Failure"),
-            ("Channel", self.p.channel), ("Context", self.p.context), ("Exten", self.p.exten),
-            ("Application", self.p.application), ("Data", self.p.data), ("Reason", str(reason)),
-            ("Uniqueid", uid or "<null>"), ("CallerIDNum", self.p.cid_num or evs.UNKNOWN),
-            ("CallerIDName", self.p.cid_name or evs.UNKNOWN),
-        ]))
+        originate_response(self.core, self.p, success, reason, uid)
+
+    def call_id(self, ch: SimChannel) -> str:
+        return self.rec.channel_id
+
+    def answered_at(self, ch: SimChannel) -> float | None:
+        return self.rec.answered_at
+
+    def can_abandon(self) -> bool:
+        return self.rec.answered_at is not None and self.rec.ended_at is None
 
     def _cdr(self, disposition: str) -> None:
         src = self.l2 or self.slot
@@ -277,9 +338,12 @@ class OriginateCall(Interruptible):
         top.application, top.app_data = p.application, p.data
         if self.l2 is not None:
             core.bridge([slot, self.l2])
-        interrupted = await self.wait(self.plan.talk_s)
-        first = self.hangup_leg if interrupted and self.hangup_leg is not None else slot
-        cause = self.hangup_cause if interrupted else 16
+        how = await self.talk(self.plan.talk_s)
+        first, cause = slot, 16  # the customer hangs up
+        if how == "hangup" and self.hangup_leg is not None:
+            first, cause = self.hangup_leg, self.hangup_cause
+        elif how == "abandoned" and self.abandon_leg is not None:
+            first = self.abandon_leg  # vssd-abandon: Playback, then Hangup()
         self._teardown(first, cause)
         self._finish("answered", cause, True)
         self._cdr("ANSWERED")
@@ -318,5 +382,8 @@ class InboundCall(Interruptible):
         ch.context, ch.exten, ch.priority = "vssd-inbound", "s", 1
         ch.application, ch.app_data = "Wait", "3600"
         core.set_state(ch, 6)
-        interrupted = await self.wait(self.talk_s)
-        core.hangup(ch, self.hangup_cause if interrupted else 16)
+        how = await self.talk(self.talk_s)
+        core.hangup(ch, self.hangup_cause if how == "hangup" else 16)
+
+    def can_abandon(self) -> bool:
+        return self.ch.state == 6 and self.ch.uniqueid in self.core.channels

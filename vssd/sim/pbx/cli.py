@@ -11,23 +11,11 @@ import signal
 import sys
 from pathlib import Path
 
-from vssd.sim.pbx.config import OUTCOMES, Endpoint, PbxConfig
+from vssd.sim.pbx.config import OUTCOMES, PbxConfig, parse_endpoints
 from vssd.sim.pbx.control import ControlServer
 from vssd.sim.pbx.simulator import PbxSimulator
 
 log = logging.getLogger("vssd.sim.pbx")
-
-
-def parse_endpoints(spec: str) -> list[Endpoint]:
-    """'6001-6008,7001' → Endpoint objects; ranges are inclusive and keep the width of their start."""
-    out: list[Endpoint] = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        lo, sep, hi = part.partition("-")
-        if sep and lo.isdigit() and hi.isdigit():
-            out += [Endpoint(str(n).zfill(len(lo))) for n in range(int(lo), int(hi) + 1)]
-        else:
-            out.append(Endpoint(part))
-    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-scale", type=float, default=50.0)
     p.add_argument("--endpoints", default="6001-6008,7001-7008,8001-8008")
     p.add_argument("--unregistered", default="", help="endpoints that start unregistered, same syntax")
+    p.add_argument("--agents", default="", help="operator endpoints (answer at once), e.g. 1001-1020")
     p.add_argument("--weights", default="", help='JSON outcome weights, e.g. {"answered": 5, "busy": 1}')
     p.add_argument("--ring-mean-s", type=float, default=8.0)
     p.add_argument("--talk-mean-s", type=float, default=30.0)
+    p.add_argument("--abandon-message-s", type=float, default=8.0, help="simulated length of the abandon message")
     p.add_argument("--ready-file", default="", help="write {ami_port, control_port} as JSON here once listening")
     return p
 
@@ -56,7 +46,10 @@ def build_config(args: argparse.Namespace) -> PbxConfig:
         raise SystemExit(f"--weights: outcomes must be among {OUTCOMES}")
     cfg = PbxConfig(username="vssd", secret=os.environ.get("VSSD_SIM_AMI_SECRET", "vssd-sim-secret"),
                     seed=args.seed, time_scale=args.time_scale, endpoints=endpoints,
-                    ring_mean_s=args.ring_mean_s, talk_mean_s=args.talk_mean_s)
+                    ring_mean_s=args.ring_mean_s, talk_mean_s=args.talk_mean_s, agent_endpoints=args.agents,
+                    abandon_message_s=args.abandon_message_s)
+    for agent in cfg.agents:
+        agent.registered = agent.name not in down
     if weights is not None:
         cfg.outcome_weights = weights
     return cfg

@@ -69,6 +69,22 @@ def build_app(sim: PbxSimulator) -> web.Application:
             return _bad(str(exc))
         return web.json_response({"ok": True, "endpoint": name, "state": sim.endpoint_state(name)})
 
+    @routes.post("/weights")
+    async def weights(request: web.Request) -> web.Response:
+        try:
+            new = sim.set_weights(await _body(request))
+        except ValueError as exc:
+            return _bad(str(exc))
+        return web.json_response({"ok": True, "weights": new})
+
+    @routes.post("/agents/{name}")
+    async def agent(request: web.Request) -> web.Response:
+        body, name = await _body(request), request.match_info["name"]
+        if not sim.config.is_agent(name):
+            return _bad(f"unknown agent endpoint {name}", 404)
+        sim.set_registered(name, bool(body.get("registered", True)))
+        return web.json_response({"ok": True, "agent": name, "state": sim.endpoint_state(name)})
+
     @routes.post("/inbound")
     async def inbound(request: web.Request) -> web.Response:
         body = await _body(request)

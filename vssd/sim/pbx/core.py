@@ -19,6 +19,7 @@ class PbxCore:
         self.emit = emit
         self.channels: dict[str, SimChannel] = {}
         self.bridges: dict[str, list[SimChannel]] = {}
+        self._dissolving: set[str] = set()
         self._uid_seq = 0
         self._chan_seq = 0
         self._local_seq = 0
@@ -76,10 +77,15 @@ class PbxCore:
             self._device_states[device] = state
             self.emit(evs.ev("DeviceStateChange", [("Device", device), ("State", state)]))
 
-    def bridge(self, members: list[SimChannel]) -> str:
+    def bridge(self, members: list[SimChannel], dissolve: bool = False) -> str:
+        """A basic bridge. `dissolve`: when one member leaves (hangup or redirect) the others are put out too and
+        go on in their dialplan — what the AMI Bridge action's bridge does (its after-bridge goto). The Dial
+        bridge of a Local ;2 and its slot leg is torn down by the call flow itself."""
         self._bridge_seq += 1
         bridge_id = f"{self.config.system_name}-bridge-{int(self.startup_at)}-{self._bridge_seq}"
         self.bridges[bridge_id] = []
+        if dissolve:
+            self._dissolving.add(bridge_id)
         self.emit(evs.bridge_event("BridgeCreate", bridge_id, 0))
         for ch in members:
             self.enter_bridge(bridge_id, ch)
@@ -90,7 +96,20 @@ class PbxCore:
             self.leave_bridge(ch)
         self.bridges[bridge_id].append(ch)
         ch.bridge_id = bridge_id
+        if self.config.propagate_linkedid:
+            self._share_oldest_linkedid(self.bridges[bridge_id])
         self.emit(evs.bridge_event("BridgeEnter", bridge_id, len(self.bridges[bridge_id]), ch))
+
+    def _share_oldest_linkedid(self, members: list[SimChannel]) -> None:
+        """Asterisk 12+ gives every channel in a bridge the oldest linkedid among them (the corpus' transfer
+        transcripts show it, e.g. queue_attn_xfer's BridgeEnter); it stays after the channel leaves."""
+        def born(ch: SimChannel) -> float:
+            rec = self.ledger.channels.get(ch.linkedid)
+            return rec.created_at if rec is not None else ch.created_at
+
+        oldest = min(members, key=born).linkedid
+        for member in members:
+            member.linkedid = oldest
 
     def leave_bridge(self, ch: SimChannel) -> None:
         bridge_id, ch.bridge_id = ch.bridge_id, ""
@@ -99,9 +118,16 @@ class PbxCore:
             return
         members.remove(ch)
         self.emit(evs.bridge_event("BridgeLeave", bridge_id, len(members), ch))
+        if bridge_id in self._dissolving:
+            for other in list(members):
+                members.remove(other)
+                other.bridge_id = ""
+                self.emit(evs.bridge_event("BridgeLeave", bridge_id, len(members), other))
         if not members:
             del self.bridges[bridge_id]
+            self._dissolving.discard(bridge_id)
             self.emit(evs.bridge_event("BridgeDestroy", bridge_id, 0))
+            self.ledger.bridge_closed(bridge_id, self.clock.now())
 
     def hangup(self, ch: SimChannel, cause: int) -> None:
         if ch.uniqueid not in self.channels:
@@ -125,7 +151,10 @@ class PbxCore:
             if rec is not None:
                 rec.hungup_at = now
         self.channels.clear()
+        for bridge_id in list(self.bridges):
+            self.ledger.bridge_closed(bridge_id, now)
         self.bridges.clear()
+        self._dissolving.clear()
         self._device_states.clear()
         self.startup_at = self.reload_at = now
         return gone

@@ -85,7 +85,7 @@ def _device_state(sim: PbxSimulator, name: str) -> str:
 
 
 async def pjsip_show_endpoints(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
-    eps = sim.config.endpoints
+    eps = sim.config.all_endpoints()
     s.send(_resp(a, "A listing of Endpoints follows, presence information not available"))
     for ep in eps:
         contacts = f"{ep.name}/{ep.uri}," if sim.endpoint_state(ep.name) != "unregistered" else ""
@@ -136,7 +136,7 @@ async def pjsip_show_endpoint(sim: PbxSimulator, s: AmiSession, a: Action) -> No
 async def pjsip_show_registration_inbound_contact_statuses(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
     s.send(_resp(a, "Following are ContactStatusEvents for each Inbound registration"))
     items = 0
-    for ep in sim.config.endpoints:
+    for ep in sim.config.all_endpoints():
         if sim.endpoint_state(ep.name) == "unregistered":
             continue
         host = ep.uri.split("@", 1)[-1].removeprefix("sip:").split(";")[0]

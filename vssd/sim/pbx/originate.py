@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from vssd.sim.pbx.agents import AgentCall
 from vssd.sim.pbx.calls import OriginateCall, OriginateParams
-from vssd.sim.pbx.ledger import OriginateRecord
+from vssd.sim.pbx.ledger import AgentSessionRecord, OriginateRecord
 from vssd.sim.pbx.wire import Action, truthy
 
 if TYPE_CHECKING:
@@ -84,13 +85,7 @@ async def originate(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
     if params.channel_id in sim.core.channels or params.other_channel_id in sim.core.channels:
         s.send(resp(a, "Error", "Uniqueid already in use"))
         return
-    rec = OriginateRecord(
-        action_id=params.action_id, channel_id=params.channel_id, other_channel_id=params.other_channel_id,
-        endpoint=params.endpoint, number=params.number, async_=params.async_, received_at=sim.clock.now(),
-        client_id=s.client_id)
-    sim.ledger.originates.append(rec)
-    plan = sim.picker.plan(params.number or params.endpoint, params.timeout_s, sim.endpoint_reachable(params.endpoint))
-    call = OriginateCall(sim.core, params, plan, rec)
+    call = _agent_call(sim, s, params) if _is_agent(sim, params) else _customer_call(sim, s, params)
     sim.start_call(call, f"originate-{params.channel_id}")
     if params.async_:
         s.send(resp(a, "Success", "Originate successfully queued"))
@@ -100,3 +95,25 @@ async def originate(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
         s.send(resp(a, "Success", "Originate successfully queued"))
     else:
         s.send(resp(a, "Error", "Originate failed"))
+
+
+def _is_agent(sim: PbxSimulator, params: OriginateParams) -> bool:
+    """`PJSIP/<agent>` (no number): an operator's line, which draws no outcome and is not a customer call."""
+    return params.tech == "pjsip" and not params.number and sim.config.is_agent(params.endpoint)
+
+
+def _agent_call(sim: PbxSimulator, s: AmiSession, params: OriginateParams) -> AgentCall:
+    rec = AgentSessionRecord(channel_id=params.channel_id, endpoint=params.endpoint, action_id=params.action_id,
+                             requested_at=sim.clock.now(), client_id=s.client_id)
+    sim.ledger.agent_sessions.append(rec)
+    return AgentCall(sim.core, params, rec, sim.endpoint_reachable(params.endpoint))
+
+
+def _customer_call(sim: PbxSimulator, s: AmiSession, params: OriginateParams) -> OriginateCall:
+    rec = OriginateRecord(
+        action_id=params.action_id, channel_id=params.channel_id, other_channel_id=params.other_channel_id,
+        endpoint=params.endpoint, number=params.number, async_=params.async_, received_at=sim.clock.now(),
+        client_id=s.client_id)
+    sim.ledger.originates.append(rec)
+    plan = sim.picker.plan(params.number or params.endpoint, params.timeout_s, sim.endpoint_reachable(params.endpoint))
+    return OriginateCall(sim.core, params, plan, rec)

@@ -13,7 +13,7 @@ from vssd.sim.pbx.blast import blast_calls
 from vssd.sim.pbx.calls import InboundCall, Interruptible
 from vssd.sim.pbx.channel import Event, SimChannel
 from vssd.sim.pbx.clock import SimClock
-from vssd.sim.pbx.config import PbxConfig
+from vssd.sim.pbx.config import PbxConfig, validate_weights
 from vssd.sim.pbx.core import PbxCore
 from vssd.sim.pbx.ledger import ActionRecord, ChannelRecord, Ledger
 from vssd.sim.pbx.outcomes import OutcomePicker
@@ -55,7 +55,7 @@ class PbxSimulator:
         self._client_seq = 0
         self._challenge_rng = random.Random(config.seed ^ 0x5EED)
         self._endpoint_state = {ep.name: "registered" if ep.registered else "unregistered"
-                                for ep in config.endpoints}
+                                for ep in config.all_endpoints()}
 
     # ---- lifecycle -----------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -135,6 +135,14 @@ class PbxSimulator:
                talk_s: float | None = None) -> None:
         """Make every next call to `number` end with `outcome` until cleared with `outcome=None`."""
         self.picker.script(number, outcome, ring_s=ring_s, talk_s=talk_s)
+
+    def set_weights(self, weights: dict[str, float]) -> dict[str, float]:
+        """Replace the outcome mix for every Originate drawn from now on (outcomes not named weigh 0); scripted
+        numbers are unaffected. Ledgered in `weight_changes` with the simulated time. ValueError if invalid."""
+        valid = validate_weights(dict(weights))
+        self.config.outcome_weights = valid
+        self.ledger.weight_changes.append((self.clock.now(), dict(valid)))
+        return dict(valid)
 
     def inbound_call(self, endpoint: str, caller: str, talk_s: float = 20.0) -> str:
         if self.config.endpoint(endpoint) is None:

@@ -1,0 +1,271 @@
+"""The autodialer and operators as the API sees them: the `AutodialerDesk` and `OperatorDesk` ports of
+`vssd/api/ports.py`, over the dialer, the operators' pool, the dial gate and the store.
+
+Errors follow the ports' convention: LookupError → 404, ValueError(code, message) → 409/422.
+Wiring (vssd/app.py): `CampaignDesk(dialer, operators, gate, campaigns, leads, dnc, dead_letters, operator_rows)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from vssd.actors.dialer import Dialer
+from vssd.actors.operators import OperatorPool
+from vssd.calls.campaign import CampaignSettings, abandon_cap, parse_leads
+from vssd.calls.gate import DialGate, DialRefused, normalise
+
+log = logging.getLogger("vssd.campaigns")
+ACTIONS = {"run": ("running", ("draft", "paused", "stopped", "completed", "running")),
+           "pause": ("paused", ("running",)), "resume": ("running", ("paused",)),
+           "stop": ("stopped", ("running", "paused", "draft"))}
+DISPOSITION_CODES = ("sale", "callback", "not_interested", "dnc", "wrong_number", "no_answer", "voicemail", "other")
+
+
+class CampaignRows(Protocol):
+    async def create(self, name: str, settings: Mapping[str, Any], slot_type: str | None = None,
+                     created_by: str | None = None) -> dict[str, Any]: ...
+
+    async def get(self, campaign_id: str) -> dict[str, Any] | None: ...
+
+    async def list(self, limit: int = 50, offset: int = 0,
+                   status: str | None = None) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def set_status(self, campaign_id: str, status: str,
+                         only_from: Sequence[str] | None = None) -> dict[str, Any] | None: ...
+
+    async def status_counts(self, campaign_id: str) -> dict[str, Any]: ...
+
+    async def ledger(self, campaign_id: str, period_days: float = 30,
+                     now: float | None = None) -> list[dict[str, Any]]: ...
+
+
+class LeadRows(Protocol):
+    async def add_leads(self, campaign_id: str, leads: Sequence[Mapping[str, Any]]) -> list[int]: ...
+
+    async def list_leads(self, limit: int = 50, offset: int = 0,
+                         filters: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def get_lead(self, lead_id: int) -> dict[str, Any] | None: ...
+
+    async def requeue_unknown(self, lead_id: int) -> dict[str, Any]: ...
+
+
+class DncRows(Protocol):
+    async def add(self, number_e164: str, source: str = "manual", reason: str = "",
+                  created_by: str | None = None) -> dict[str, Any]: ...
+
+    async def remove(self, number_e164: str) -> bool: ...
+
+    async def list(self, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]: ...
+
+
+class DeadLetterRows(Protocol):
+    async def list(self, limit: int = 50, offset: int = 0, reason: str | None = None,
+                   campaign_id: str | None = None) -> tuple[list[dict[str, Any]], int]: ...
+
+
+class OperatorRows(Protocol):
+    async def operator_rows(self) -> list[dict[str, Any]]: ...
+
+    async def by_user(self, user_id: str) -> dict[str, Any] | None: ...
+
+    async def set_status(self, operator_id: str, status: str) -> dict[str, Any]: ...
+
+    async def add_disposition(self, attempt_id: str | None, lead_id: int | None, operator_id: str | None,
+                              code: str, notes: str = "") -> dict[str, Any]: ...
+
+
+def settings_of(raw: Any) -> CampaignSettings:
+    """ValueError("INVALID_PARAMS", …) naming the first bad key; the API validates with details first."""
+    try:
+        return CampaignSettings.model_validate(raw or {})
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ValueError("INVALID_PARAMS", f"settings.{where}: {first['msg']}") from None
+
+
+class CampaignDesk:
+    def __init__(self, dialer: Dialer, operators: OperatorPool, gate: DialGate, campaigns: CampaignRows,
+                 leads: LeadRows, dnc: DncRows, dead_letters: DeadLetterRows, operator_rows: OperatorRows) -> None:
+        self.dialer, self.operators, self.gate = dialer, operators, gate
+        self.campaigns, self.leads, self.dnc = campaigns, leads, dnc
+        self.dead_letters, self.operator_rows = dead_letters, operator_rows
+        self._reload_lock = asyncio.Lock()
+
+    # ---- campaigns -----------------------------------------------------------------------------------------
+    async def list_campaigns(self, limit: int, offset: int,
+                             filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
+        rows, total = await self.campaigns.list(limit, offset, filters.get("status"))
+        return [_campaign_view(r) for r in rows], total
+
+    async def create_campaign(self, name: str, leads: list[Any] | None, settings: Mapping[str, Any],
+                              created_by: str | None) -> dict[str, Any]:
+        parsed = settings_of(settings)
+        valid, rejected = parse_leads(leads or [])
+        row = await self.campaigns.create(name, parsed.model_dump(mode="json"), parsed.slot_type, created_by)
+        if valid:
+            await self.leads.add_leads(str(row["id"]), valid)
+        view = _campaign_view(row)
+        view.update(leads_total=len(valid), leads_rejected=rejected)
+        return view
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        row = await self.campaigns.get(campaign_id)
+        if row is None:
+            raise LookupError(campaign_id)
+        return {**_campaign_view(row), **await self.campaigns.status_counts(campaign_id)}
+
+    async def campaign_status(self, campaign_id: str) -> dict[str, Any]:
+        view = await self.get_campaign(campaign_id)
+        live = self.dialer.stats()["campaigns"].get(campaign_id, {})
+        view.update(campaign_id=campaign_id, live_calls=live.get("live", 0),
+                    dial_level=live.get("dial_level"), pacing=live or None)
+        return view
+
+    async def ledger(self, campaign_id: str, period_days: float = 30) -> dict[str, Any]:
+        row = await self.campaigns.get(campaign_id)
+        if row is None:
+            raise LookupError(campaign_id)
+        settings = settings_of(row.get("settings"))
+        periods = await self.campaigns.ledger(campaign_id, period_days)
+        cap = abandon_cap(self.dialer.policy_for(settings))
+        for period in periods:
+            period["violations"] = int(period["answered"] > 0 and period["abandon_rate"] > cap)
+        return {"campaign_id": campaign_id, "policy": settings.policy, "abandon_cap": cap,
+                "period_days": period_days, "periods": periods,
+                "violations": sum(p["violations"] for p in periods)}
+
+    async def set_campaign(self, campaign_id: str, action: str) -> dict[str, Any]:
+        """run | pause | resume | stop — a compare-and-set on the stored status, then the dialer follows."""
+        status, allowed = ACTIONS[action]
+        row = await self.campaigns.set_status(campaign_id, status, only_from=allowed)
+        if row is None:
+            current = await self.campaigns.get(campaign_id)
+            raise ValueError("CONFLICT", f"campaign {campaign_id} is {current and current['status']}: cannot {action}")
+        await self.dialer.campaign_changed(campaign_id)
+        return await self.campaign_status(campaign_id)
+
+    async def run_campaign(self, campaign_id: str, leads: list[Any] | None, created_by: str | None) -> dict[str, Any]:
+        """Seed 002's run-campaign: inline leads are added first."""
+        if await self.campaigns.get(campaign_id) is None:
+            raise LookupError(campaign_id)
+        rejected: list[dict[str, Any]] = []
+        if leads:
+            valid, rejected = parse_leads(leads)
+            if valid:
+                await self.leads.add_leads(campaign_id, valid)
+        view = await self.set_campaign(campaign_id, "run")
+        view["leads_rejected"] = rejected
+        return view
+
+    async def preview(self, campaign_id: str) -> dict[str, Any]:
+        if await self.campaigns.get(campaign_id) is None:
+            raise LookupError(campaign_id)
+        return {"campaign_id": campaign_id, "leads": self.dialer.preview(campaign_id)}
+
+    async def confirm_preview(self, campaign_id: str, count: int) -> dict[str, Any]:
+        return {"campaign_id": campaign_id, "confirmed": self.dialer.confirm_preview(campaign_id, count)}
+
+    # ---- leads -----------------------------------------------------------------------------------------------
+    async def import_leads(self, campaign_id: str, leads: list[Any]) -> dict[str, Any]:
+        row = await self.campaigns.get(campaign_id)
+        if row is None:
+            raise LookupError(campaign_id)
+        valid, rejected = parse_leads(leads)
+        ids = await self.leads.add_leads(campaign_id, valid) if valid else []
+        if row["status"] == "running":
+            await self.dialer.campaign_changed(campaign_id)
+        return {"campaign_id": campaign_id, "imported": len(ids), "rejected": rejected}
+
+    async def list_leads(self, limit: int, offset: int,
+                         filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
+        return await self.leads.list_leads(limit, offset, dict(filters))
+
+    async def requeue_lead(self, lead_id: int) -> dict[str, Any]:
+        """An admin sends an `unknown` lead back to the queue (never done automatically)."""
+        row = await self.leads.requeue_unknown(lead_id)
+        campaign = await self.campaigns.get(str(row["campaign_id"]))
+        if campaign is not None and campaign["status"] == "running":
+            await self.dialer.publish_requeued([row])
+        return row
+
+    # ---- DNC -------------------------------------------------------------------------------------------------
+    async def list_dnc(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        return await self.dnc.list(limit, offset)
+
+    async def add_dnc(self, number: str, reason: str, created_by: str | None) -> dict[str, Any]:
+        key = _e164(number)
+        row = await self.dnc.add(key, "manual", reason, created_by)
+        self.gate.dnc_add(key)
+        return row
+
+    async def remove_dnc(self, number: str) -> bool:
+        key = _e164(number)
+        removed = await self.dnc.remove(key)
+        if not removed:
+            raise LookupError(number)
+        self.gate.dnc_remove(key)
+        return True
+
+    async def list_dead_letters(self, limit: int, offset: int,
+                                filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
+        return await self.dead_letters.list(limit, offset, filters.get("reason"), filters.get("campaign_id"))
+
+    # ---- operators -------------------------------------------------------------------------------------------
+    def list_operators(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+        views = self.operators.views()
+        return [v for v in views if all(str(v.get(k)) == val for k, val in filters.items() if val)]
+
+    async def set_operator_status(self, operator_id: str, status: str) -> dict[str, Any]:
+        if operator_id not in self.operators.operators:
+            await self._reload_operators()
+        if operator_id not in self.operators.operators:
+            raise LookupError(operator_id)
+        try:
+            op = await self.operators.set_status(operator_id, status)
+        except ValueError as err:
+            raise ValueError("INVALID_PARAMS", str(err)) from None
+        row = await self.operator_rows.by_user(operator_id)
+        if row is not None:
+            await self.operator_rows.set_status(str(row["id"]), status)
+        return op.view()
+
+    async def _reload_operators(self) -> None:
+        """One reload at a time: concurrent first logins would race on the operators' unique extensions."""
+        async with self._reload_lock:
+            self.operators.load(await self.operator_rows.operator_rows())
+
+    async def operator_stats(self, operator_id: str) -> dict[str, Any]:
+        op = self.operators.operators.get(operator_id)
+        if op is None:
+            raise LookupError(operator_id)
+        return {"operator_id": operator_id, "calls_handled": op.calls_today, "status": op.status,
+                "current_calls": int(op.attempt_id is not None)}
+
+    async def add_disposition(self, call_id: str, code: str, notes: str, operator_id: str | None) -> dict[str, Any]:
+        """An operator's disposition of a call; `dnc` also puts the number on the DNC list (and the gate)."""
+        if code not in DISPOSITION_CODES:
+            raise ValueError("INVALID_PARAMS", f"code must be one of {', '.join(DISPOSITION_CODES)}")
+        row = await self.operator_rows.add_disposition(call_id, None, operator_id, code, notes)
+        if code == "dnc" and row.get("number"):
+            self.gate.dnc_add(str(row["number"]))
+        return row
+
+
+def _e164(number: str) -> str:
+    try:
+        return normalise(number)
+    except DialRefused as err:
+        raise ValueError("INVALID_PARAMS", err.message) from None
+
+
+def _campaign_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out.setdefault("campaign_id", out.get("id"))
+    return out

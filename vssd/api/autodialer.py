@@ -1,0 +1,291 @@
+"""The autodialer (seeds 000/001/002): campaigns, leads, the DNC list, dead letters, dispositions.
+
+- `GET|POST /api/autodialer/campaigns`, `GET /api/autodialer/campaigns/{id}`, `…/{id}/status`, `…/{id}/ledger`
+  (the compliance ledger), `POST …/{id}/leads` (import: JSON array or `text/csv`), `POST …/{id}/pause|resume`,
+  `GET …/{id}/preview` and `POST …/{id}/preview/confirm` (preview mode: the operator confirms each call);
+- `POST /api/autodialer/run-campaign|stop-campaign|pause-campaign|resume-campaign` with `{"campaign_id"}`
+  (run-campaign also takes inline `leads`, seed 002);
+- `GET /api/autodialer/leads` (filters campaign_id, status, phone; paging), `POST /api/autodialer/leads/{id}/requeue`
+  (admin: an `unknown` lead back to the queue — never done automatically);
+- `GET|POST /api/autodialer/dnc`, `DELETE /api/autodialer/dnc/{number}`; `GET /api/autodialer/dead-letters`;
+- `POST /api/autodialer/dispositions` (an operator's outcome of a call; `dnc` feeds the DNC list).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from vssd.api.body import object_body
+from vssd.api.deps import deps_of
+from vssd.api.errors import ApiError, detail, invalid, not_found
+from vssd.api.paging import list_response, page_of
+from vssd.api.ports import AutodialerDesk
+from vssd.api.rbac import needs
+from vssd.api.respond import json_response
+from vssd.api.slot_admin import optional_body, port_call, port_or_503
+from vssd.api.tokens import Principal
+from vssd.calls.campaign import MAX_LEADS_PER_REQUEST, CampaignSettings, parse_csv
+
+LEAD_STATUSES = ("pending", "queued", "dialing", "retry", "done", "failed", "dnc", "expired", "unknown", "cancelled")
+CAMPAIGN_STATUSES = ("draft", "running", "paused", "stopped", "completed")
+MAX_CSV_BYTES = 8 * 1024 * 1024
+
+
+def _desk(request: web.Request) -> AutodialerDesk:
+    return port_or_503(deps_of(request).autodialer, "the autodialer")
+
+
+def _user(request: web.Request) -> str | None:
+    from vssd.api.authn import authenticate
+
+    who: Principal = authenticate(request)
+    return None if who.anonymous else who.user_id
+
+
+def _campaign_id(raw: Any, where: list[str | int]) -> str:
+    if not isinstance(raw, str | int) or isinstance(raw, bool) or not str(raw).strip() or len(str(raw)) > 64:
+        raise invalid([detail(where, "required: a campaign id (string of 1 to 64 characters)")])
+    return str(raw).strip()
+
+
+def _settings(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise invalid([detail(["body", "settings"], "must be an object")])
+    try:
+        return CampaignSettings.model_validate(raw).model_dump(mode="json")
+    except ValidationError as err:
+        raise invalid([detail(["body", "settings", *e["loc"]], e["msg"]) for e in err.errors()],
+                      "invalid campaign settings") from None
+
+
+def _leads(raw: Any, required: bool = False) -> list[Any] | None:
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, list):
+        raise invalid([detail(["body", "leads"], "must be an array of {phone|number, name}")])
+    if len(raw) > MAX_LEADS_PER_REQUEST:
+        raise invalid([detail(["body", "leads"], f"at most {MAX_LEADS_PER_REQUEST} leads per request")])
+    return raw
+
+
+# ---- campaigns ---------------------------------------------------------------------------------------------
+@needs("vssd.campaigns.read")
+async def list_campaigns(request: web.Request) -> web.Response:
+    page = page_of(request.query, default_limit=50, max_limit=1000)
+    status = request.query.get("status")
+    if status and status not in CAMPAIGN_STATUSES:
+        raise invalid([detail(["query", "status"], f"must be one of {', '.join(CAMPAIGN_STATUSES)}")])
+    rows, total = await port_call(_desk(request).list_campaigns(page.limit, page.offset, {"status": status or ""}),
+                                  "campaigns")
+    return list_response(rows, total)
+
+
+@needs("vssd.campaigns.create")
+async def create_campaign(request: web.Request) -> web.Response:
+    data = await object_body(request)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise invalid([detail(["body", "name"], "required: a string of 1 to 200 characters")])
+    view = await port_call(_desk(request).create_campaign(name.strip(), _leads(data.get("leads")),
+                                                          _settings(data.get("settings")), _user(request)),
+                           "campaign")
+    return json_response(view, status=201)
+
+
+def _campaign_read(method: str) -> Any:
+    """A GET of one campaign's view by `AutodialerDesk.<method>` (the campaign, its status, its preview)."""
+    async def handler(request: web.Request) -> web.Response:
+        cid = request.match_info["campaign_id"]
+        return json_response(await port_call(getattr(_desk(request), method)(cid), f"campaign {cid}"))
+    handler.__name__ = method
+    return needs("vssd.campaigns.{campaign_id}.read")(handler)
+
+
+get_campaign = _campaign_read("get_campaign")
+campaign_status = _campaign_read("campaign_status")
+
+
+@needs("vssd.campaigns.{campaign_id}.read")
+async def campaign_ledger(request: web.Request) -> web.Response:
+    cid = request.match_info["campaign_id"]
+    raw = request.query.get("period_days", "30")
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if not 1 <= days <= 366:
+        raise invalid([detail(["query", "period_days"], "must be a number from 1 to 366")])
+    return json_response(await port_call(_desk(request).ledger(cid, days), f"campaign {cid}"))
+
+
+async def _act(request: web.Request, campaign_id: str, action: str) -> web.Response:
+    return json_response(await port_call(_desk(request).set_campaign(campaign_id, action), f"campaign {campaign_id}"))
+
+
+@needs("vssd.campaigns.{campaign_id}.update")
+async def pause_by_path(request: web.Request) -> web.Response:
+    return await _act(request, request.match_info["campaign_id"], "pause")
+
+
+@needs("vssd.campaigns.{campaign_id}.update")
+async def resume_by_path(request: web.Request) -> web.Response:
+    return await _act(request, request.match_info["campaign_id"], "resume")
+
+
+@needs("vssd.campaigns.update")
+async def run_campaign(request: web.Request) -> web.Response:
+    data = await object_body(request)
+    cid = _campaign_id(data.get("campaign_id"), ["body", "campaign_id"])
+    view = await port_call(_desk(request).run_campaign(cid, _leads(data.get("leads")), _user(request)),
+                           f"campaign {cid}")
+    return json_response(view)
+
+
+def _body_action(action: str) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        data = await object_body(request)
+        return await _act(request, _campaign_id(data.get("campaign_id"), ["body", "campaign_id"]), action)
+    handler.__name__ = f"{action}_campaign"
+    return needs("vssd.campaigns.update")(handler)
+
+
+stop_campaign = _body_action("stop")
+pause_campaign = _body_action("pause")
+resume_campaign = _body_action("resume")
+
+
+preview = _campaign_read("preview")
+
+
+@needs("vssd.calls.create")
+async def confirm_preview(request: web.Request) -> web.Response:
+    """Preview mode: the operator looked at the next lead and says dial (operators hold vssd.calls.create)."""
+    cid = request.match_info["campaign_id"]
+    data = await optional_body(request)
+    count = data.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+        raise invalid([detail(["body", "count"], "must be an integer from 1 to 100")])
+    return json_response(await port_call(_desk(request).confirm_preview(cid, count), f"campaign {cid}"))
+
+
+# ---- leads ---------------------------------------------------------------------------------------------------
+@needs("vssd.campaigns.{campaign_id}.update")
+async def import_leads(request: web.Request) -> web.Response:
+    cid = request.match_info["campaign_id"]
+    if request.content_type in ("text/csv", "application/csv", "text/plain"):
+        raw = await request.read()
+        if len(raw) > MAX_CSV_BYTES:
+            raise ApiError(413, "INVALID_PARAMS", f"CSV larger than {MAX_CSV_BYTES} bytes")
+        try:
+            leads: list[Any] = parse_csv(raw.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as err:
+            raise invalid([detail(["body"], f"not a readable UTF-8 CSV: {err}")]) from None
+    else:
+        data = await object_body(request)
+        leads = _leads(data.get("leads"), required=True) or []
+    return json_response(await port_call(_desk(request).import_leads(cid, leads), f"campaign {cid}"), status=201)
+
+
+@needs("vssd.leads.read")
+async def list_leads(request: web.Request) -> web.Response:
+    page = page_of(request.query, default_limit=50, max_limit=1000)
+    status = request.query.get("status")
+    if status and status not in LEAD_STATUSES:
+        raise invalid([detail(["query", "status"], f"must be one of {', '.join(LEAD_STATUSES)}")])
+    filters = {k: request.query[k] for k in ("campaign_id", "status", "phone") if request.query.get(k)}
+    rows, total = await port_call(_desk(request).list_leads(page.limit, page.offset, filters), "leads")
+    return list_response(rows, total)
+
+
+@needs("vssd.admin.leads.update")
+async def requeue_lead(request: web.Request) -> web.Response:
+    raw = request.match_info["lead_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise not_found(f"lead {raw} not found")
+    return json_response(await port_call(_desk(request).requeue_lead(int(raw)), f"lead {raw}"))
+
+
+# ---- DNC, dead letters, dispositions ---------------------------------------------------------------------------
+@needs("vssd.campaigns.dnc.read")
+async def list_dnc(request: web.Request) -> web.Response:
+    page = page_of(request.query, default_limit=100, max_limit=5000)
+    rows, total = await port_call(_desk(request).list_dnc(page.limit, page.offset), "DNC list")
+    return list_response(rows, total)
+
+
+@needs("vssd.campaigns.dnc.create")
+async def add_dnc(request: web.Request) -> web.Response:
+    data = await object_body(request)
+    number = data.get("number", data.get("phone"))
+    reason = data.get("reason", "")
+    problems = []
+    if not isinstance(number, str) or not number.strip() or len(number) > 40:
+        problems.append(detail(["body", "number"], "required: a phone number"))
+    if not isinstance(reason, str) or len(reason) > 500:
+        problems.append(detail(["body", "reason"], "must be a string of at most 500 characters"))
+    if problems:
+        raise invalid(problems)
+    row = await port_call(_desk(request).add_dnc(number, reason, _user(request)), "DNC entry")
+    return json_response(row, status=201)
+
+
+@needs("vssd.campaigns.dnc.delete")
+async def remove_dnc(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    await port_call(_desk(request).remove_dnc(number), f"DNC entry {number}")
+    return json_response({"status": "deleted", "number": number})
+
+
+@needs("vssd.campaigns.read")
+async def list_dead_letters(request: web.Request) -> web.Response:
+    page = page_of(request.query, default_limit=50, max_limit=1000)
+    filters = {k: request.query[k] for k in ("reason", "campaign_id") if request.query.get(k)}
+    rows, total = await port_call(_desk(request).list_dead_letters(page.limit, page.offset, filters), "dead letters")
+    return list_response(rows, total)
+
+
+@needs("vssd.calls.dispositions.create")
+async def add_disposition(request: web.Request) -> web.Response:
+    data = await object_body(request)
+    call_id, code, notes = data.get("call_id", data.get("attempt_id")), data.get("code"), data.get("notes", "")
+    problems = []
+    if not isinstance(call_id, str) or not call_id.strip() or len(call_id) > 64:
+        problems.append(detail(["body", "call_id"], "required: the call id"))
+    if not isinstance(code, str) or not code:
+        problems.append(detail(["body", "code"], "required: a disposition code"))
+    if not isinstance(notes, str) or len(notes) > 2000:
+        problems.append(detail(["body", "notes"], "must be a string of at most 2000 characters"))
+    if problems:
+        raise invalid(problems)
+    row = await port_call(_desk(request).add_disposition(call_id, code, notes, _user(request)), "disposition")
+    return json_response(row, status=201)
+
+
+def add_routes(app: web.Application) -> None:
+    for p in ("/api/autodialer", "/api/v1/autodialer"):
+        app.router.add_get(f"{p}/campaigns", list_campaigns)
+        app.router.add_post(f"{p}/campaigns", create_campaign)
+        app.router.add_get(f"{p}/campaigns/{{campaign_id}}", get_campaign)
+        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/status", campaign_status)
+        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/ledger", campaign_ledger)
+        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/leads", import_leads)
+        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/pause", pause_by_path)
+        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/resume", resume_by_path)
+        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/preview", preview)
+        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/preview/confirm", confirm_preview)
+        app.router.add_post(f"{p}/run-campaign", run_campaign)
+        app.router.add_post(f"{p}/stop-campaign", stop_campaign)
+        app.router.add_post(f"{p}/pause-campaign", pause_campaign)
+        app.router.add_post(f"{p}/resume-campaign", resume_campaign)
+        app.router.add_get(f"{p}/leads", list_leads)
+        app.router.add_post(f"{p}/leads/{{lead_id}}/requeue", requeue_lead)
+        app.router.add_get(f"{p}/dnc", list_dnc)
+        app.router.add_post(f"{p}/dnc", add_dnc)
+        app.router.add_delete(f"{p}/dnc/{{number}}", remove_dnc)
+        app.router.add_get(f"{p}/dead-letters", list_dead_letters)
+        app.router.add_post(f"{p}/dispositions", add_disposition)
