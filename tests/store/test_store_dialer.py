@@ -4,6 +4,7 @@ for the module, emptied before each test)."""
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 import uuid
@@ -532,6 +533,40 @@ async def test_status_counts_add_up(store):
     assert (counts["attempts"], counts["answered"], counts["abandoned"], counts["unknown"]) == (7, 3, 1, 1)
     assert counts["abandon_rate"] == pytest.approx(1 / 3)
     assert counts["dead_lettered"] == 1
+
+
+async def test_ledger_agrees_with_a_naive_recount_over_many_periods(store):
+    """300 attempts at random instants over ~130 days (seeded), answered/abandoned at random: every period of the
+    store's ledger (successive 30 days from the first attempt up to now, empty ones included) holds what a
+    recount by hand finds, and the total is every attempt."""
+    rng = random.Random(20261123)
+    campaigns, leads = StoreCampaigns(store), StoreLeads(store)
+    cid = (await campaigns.create("c", {}))["id"]
+    await campaigns.set_status(cid, "running")
+    ids = await leads.add_leads(cid, [{"phone": f"+7{i}"} for i in range(300)])
+    await leads.take_pending(cid, 300)
+    now = float(await store.pool.fetchval("SELECT extract(epoch FROM now())::float8"))
+    plan = []
+    for n, lead in enumerate(ids):
+        ago_s, answered = rng.uniform(0, 130 * 86400), rng.random() < 0.4
+        abandoned = answered and rng.random() < 0.1
+        plan.append((now - ago_s, answered, abandoned))
+        await leads.reserve(lead, f"c_{n}", "1", f"+7{n}", None)
+        await leads.finish_attempt(f"c_{n}", "x", answered=answered, abandoned=abandoned, operator_id=None,
+                                   talk_s=None, lead_status="done", retry_at=None)
+    await store.pool.execute("UPDATE dial_attempts a SET reserved_at = to_timestamp(p.t) FROM "
+                             "unnest($1::text[], $2::float8[]) AS p(id, t) WHERE a.attempt_id = p.id",
+                             [f"c_{n}" for n in range(len(plan))], [t for t, _, _ in plan])
+    period_s, t0 = 30 * 86400, min(t for t, _, _ in plan)
+    naive = [[0, 0, 0] for _ in range(int((now - t0) // period_s) + 1)]
+    for t, answered, abandoned in plan:
+        row = naive[int((t - t0) // period_s)]
+        row[0], row[1], row[2] = row[0] + 1, row[1] + answered, row[2] + abandoned
+    ledger = await campaigns.ledger(cid, 30, now)
+    assert [[p["attempts"], p["answered"], p["abandoned"]] for p in ledger] == naive
+    assert [p["abandon_rate"] for p in ledger] == [ab / an if an else 0.0 for _, an, ab in naive]
+    assert ledger[0]["period_start"].timestamp() == pytest.approx(t0, abs=1e-3)
+    assert sum(p["attempts"] for p in ledger) == 300
 
 
 async def test_ledger_successive_periods(store):

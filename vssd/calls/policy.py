@@ -1,4 +1,4 @@
-"""A campaign's compliance policy, jurisdiction presets, and the abandon ledger that proves a campaign kept it.
+"""A campaign's compliance policy and its jurisdiction presets.
 
 `Policy` is what the dial gate checks before every call (window, holidays, attempts, SIM caps, slot cool-down)
 and what the dialer paces by (ring time floor, abandon cap, connect-within, abandon message):
@@ -11,13 +11,13 @@ US TSR (16 CFR 310.4(b)(4)): abandoned calls ≤ 3 % of calls answered by a pers
 30-day period; an abandoned call is one not connected to a sales representative within 2 s of the greeting;
 ring at least 15 s (or 4 rings); a recorded message with the seller's name and a call-back number on abandon;
 calls only between 8 am and 9 pm at the callee's location. There is no answering-machine detection here, so every
-answered call counts as answered by a person.
+answered call counts as answered by a person. The proof that a campaign kept it is the store's ledger
+(`CampaignStore.ledger`, `GET /api/autodialer/campaigns/{id}/ledger`); the pacer keeps the running period.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, time
 from functools import cached_property
 from typing import Any
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vssd.calls.caps import SimCaps
-from vssd.calls.window import DAY, Window
+from vssd.calls.window import Window
 
 RING_FLOOR_S = 15.0
 
@@ -138,101 +138,3 @@ PRESETS: dict[str, dict[str, Any]] = {
         "name": "none", "require_valid": False, "abandon_cap_pct": 100.0, "abandon_message_required": False,
     },
 }
-
-
-# ---- the abandon ledger --------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class PeriodStats:
-    """One campaign period: [start, end) unix seconds. `answered` includes abandoned calls (an abandoned call was
-    answered by a person and then not connected in time)."""
-
-    index: int
-    start: float
-    end: float
-    attempts: int = 0
-    answered: int = 0
-    abandoned: int = 0
-
-    @property
-    def rate_pct(self) -> float:
-        """Abandoned as a percentage of answered (0 with nothing answered)."""
-        return 100.0 * self.abandoned / self.answered if self.answered else 0.0
-
-
-class AbandonLedger:
-    """Attempts, answered and abandoned calls of one campaign per successive `period_days` period counted from
-    `start` (the campaign's first dial). Pure arithmetic: the dialer feeds it and asks before pacing harder."""
-
-    def __init__(self, campaign_id: str, start: float, *, period_days: int = 30, cap_pct: float = 3.0) -> None:
-        self.campaign_id = campaign_id
-        self.start = float(start)
-        self.period_s = period_days * DAY
-        self.cap_pct = cap_pct
-        self._periods: dict[int, PeriodStats] = {}
-
-    @classmethod
-    def for_policy(cls, campaign_id: str, start: float, policy: Policy) -> AbandonLedger:
-        return cls(campaign_id, start, period_days=policy.period_days, cap_pct=policy.abandon_cap_pct)
-
-    def period(self, at: float) -> PeriodStats:
-        """The stats of the period holding instant `at` (an empty one if nothing was recorded there)."""
-        index = max(0, int((at - self.start) // self.period_s))
-        stats = self._periods.get(index)
-        if stats is None:
-            begin = self.start + index * self.period_s
-            stats = PeriodStats(index, begin, begin + self.period_s)
-        return stats
-
-    def _slot(self, at: float) -> PeriodStats:
-        stats = self.period(at)
-        return self._periods.setdefault(stats.index, stats)
-
-    def add(self, at: float, *, attempts: int = 0, answered: int = 0, abandoned: int = 0) -> PeriodStats:
-        """Count at instant `at`. `answered` includes abandoned calls: one abandon is answered=1, abandoned=1."""
-        stats = self._slot(at)
-        stats.attempts += attempts
-        stats.answered += answered
-        stats.abandoned += abandoned
-        return stats
-
-    def attempt(self, at: float) -> None:
-        self.add(at, attempts=1)
-
-    def answered(self, at: float) -> None:
-        self.add(at, answered=1)
-
-    def abandoned(self, at: float) -> None:
-        """One answered call abandoned (counts as answered too)."""
-        self.add(at, answered=1, abandoned=1)
-
-    def rate(self, at: float) -> float:
-        return self.period(at).rate_pct
-
-    def would_exceed(self, cap: float | None = None, *, at: float, abandons: int = 1, answered: int | None = None
-                     ) -> bool:
-        """Would `abandons` more abandoned calls (and `answered` more answered ones, default: just those
-        abandoned) put the period at `at` over `cap` percent (default: the ledger's cap)? Early in a period
-        one abandon alone is 100 %: a pacer that expects answered calls passes them as `answered`."""
-        cap = self.cap_pct if cap is None else cap
-        stats = self.period(at)
-        extra = abandons if answered is None else max(answered, abandons)
-        total = stats.answered + extra
-        return total > 0 and 100.0 * (stats.abandoned + abandons) > cap * total
-
-    def abandon_budget(self, at: float, cap: float | None = None) -> int:
-        """How many more calls may still be abandoned in the period at `at` without exceeding the cap (each
-        abandon also adds an answered call)."""
-        cap = self.cap_pct if cap is None else cap
-        if cap >= 100:
-            return 1 << 30
-        stats = self.period(at)
-        room = (cap * stats.answered - 100.0 * stats.abandoned) / (100.0 - cap)
-        return max(0, math.floor(room + 1e-9))
-
-    def periods(self) -> list[PeriodStats]:
-        return [self._periods[i] for i in sorted(self._periods)]
-
-    def violations(self, cap: float | None = None) -> list[PeriodStats]:
-        """The periods whose abandon rate is over the cap (a compliant campaign has none)."""
-        cap = self.cap_pct if cap is None else cap
-        return [p for p in self.periods() if 100.0 * p.abandoned > cap * p.answered]
