@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from vssd.calls.outcomes import Outcome
@@ -100,7 +100,8 @@ class Metrics:
         self.http_latency = Histogram(
             "vssd_http_request_duration_seconds", "HTTP request latency by route", ["route"],
             buckets=HTTP_LATENCY_BUCKETS, registry=r)
-        self.dialer = {name: Gauge(f"vssd_dialer_{name}", doc, registry=r) for name, doc in DIALER_FIGURES.items()}
+        self._dialer = _DialerCollector()
+        r.register(self._dialer)
         self._transition_children = {s: self.slot_transitions.labels(s) for s in (*SLOT_STATES, OTHER)}
         self._ami_children = {e: self.ami_events.labels(e) for e in (*AMI_EVENTS, OTHER)}
         self._outcome_children = {o: self.call_outcomes.labels(o) for o in (*OUTCOMES, OTHER)}
@@ -114,9 +115,8 @@ class Metrics:
         self._slots.source = source
 
     def bind_dialer(self, source: Callable[[], Mapping[str, Any]]) -> None:
-        """The dialer's figures (`Dialer.stats()`), read at scrape time."""
-        for name, gauge in self.dialer.items():
-            gauge.set_function(lambda name=name: float(source().get(name, 0) or 0))
+        """The dialer's figures (`Dialer.figures()`), read once per scrape."""
+        self._dialer.source = source
 
     def bind_writer_backlog(self, source: Callable[[], float]) -> None:
         """Read the writer backlog at scrape time instead of setting it on every change."""
@@ -170,6 +170,27 @@ DIALER_FIGURES = {
     "waiting_for_operator": "Answered calls waiting for an operator now",
     "operators_free": "Operators on line and free now",
 }
+DIALER_COUNTERS = frozenset({"attempts", "deferred", "poison", "abandoned", "connected", "stalls"})
+
+
+class _DialerCollector(Collector):
+    """`vssd_dialer_*`: the dialer's figures, read once per scrape — counters for the since-start ones
+    (`vssd_dialer_attempts_total` …), gauges for the now ones (`vssd_dialer_live` …); zero before binding."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Mapping[str, Any]] | None = None
+
+    def describe(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        yield from self._families({})
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        yield from self._families(self.source() if self.source is not None else {})
+
+    @staticmethod
+    def _families(figures: Mapping[str, Any]) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        for name, doc in DIALER_FIGURES.items():
+            kind = CounterMetricFamily if name in DIALER_COUNTERS else GaugeMetricFamily
+            yield kind(f"vssd_dialer_{name}", doc, value=float(figures.get(name, 0) or 0))
 
 
 def make_registry() -> Metrics:

@@ -105,3 +105,25 @@ async def test_loop_lag_monitor_observes_through_a_taskset() -> None:
     assert _lag_count(m) >= 3
     await tasks.cancel_all()
     assert len(tasks) == 0
+
+
+def test_dialer_figures_are_read_once_per_scrape_and_typed() -> None:
+    """One read of the dialer's figures per scrape (not one per metric); since-start figures are counters,
+    the now ones gauges; before the dialer is bound every figure is 0."""
+    metrics = make_registry()
+    assert _samples(generate_latest(metrics.registry).decode())[("vssd_dialer_attempts_total", ())] == 0
+    reads = []
+
+    def figures() -> dict[str, int]:
+        reads.append(1)
+        return {"attempts": 7, "poison": 2, "live": 3, "operators_free": 5}
+
+    metrics.bind_dialer(figures)
+    text = generate_latest(metrics.registry).decode()
+    assert len(reads) == 1
+    types = {f.name: f.type for f in text_string_to_metric_families(text) if f.name.startswith("vssd_dialer_")}
+    assert types["vssd_dialer_attempts"] == "counter" and types["vssd_dialer_live"] == "gauge"
+    samples = _samples(text)
+    assert samples[("vssd_dialer_attempts_total", ())] == 7 and samples[("vssd_dialer_poison_total", ())] == 2
+    assert samples[("vssd_dialer_live", ())] == 3 and samples[("vssd_dialer_operators_free", ())] == 5
+    assert samples[("vssd_dialer_hopper", ())] == 0
