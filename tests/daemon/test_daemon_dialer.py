@@ -10,6 +10,7 @@ import contextlib
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ async def finished(api: Api, campaign_id: str, timeout_s: float = 90.0) -> dict[
 
 async def test_progressive_campaign_ends_with_every_lead_final_and_the_ledger_agrees(tmp_path: Path) -> None:
     async with dialer_hub(tmp_path) as (hub, api):
-        await operators_online(hub, api, 4)
+        operators = await operators_online(hub, api, 4)
         numbers = [f"+7999{n:07d}" for n in range(1000, 1040)]
         campaign = await run_campaign(api, numbers, {"policy": "none", "mode": "progressive", "retry_count": 1,
                                                      "retry_delay": 0.3, "ring_timeout_s": 15})
@@ -145,6 +146,29 @@ async def test_progressive_campaign_ends_with_every_lead_final_and_the_ledger_ag
         code, page = await api.call("GET", f"/api/calls?campaign_id={campaign}&limit=100")
         assert code == 200 and page["total"] == len(attempts)
         assert {c["campaign_id"] for c in page["items"]} == {campaign}
+        await operators_figures_match_the_store(api, operators, attempts)
+
+
+async def operators_figures_match_the_store(api: Api, operators: list[str], attempts: list[Any]) -> None:
+    """Each operator's calls today (list) and calls handled today (stats) are the stored attempts bridged to
+    them; every bridged answered call is someone's."""
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    bridged = [a for a in attempts if a["answered"] and not a["abandoned"] and a["operator_id"] is not None]
+    handled = Counter(a["operator_id"] for a in bridged if a["reserved_at"] >= midnight)
+    before = Counter(a["operator_id"] for a in bridged if a["reserved_at"] < midnight)  # a run across midnight
+    _, listed = await api.call("GET", "/api/operators?limit=50")
+    assert {o["id"]: o["calls_today"] for o in listed if o["id"] in operators} == \
+        {op: handled.get(op, 0) for op in operators}
+    for op in operators:
+        code, stats = await api.call("GET", f"/api/operators/{op}/stats?period=today")
+        assert code == 200 and stats["calls_handled"] == handled.get(op, 0), stats
+        talk = sum(a["talk_s"] or 0 for a in bridged if a["operator_id"] == op and a["reserved_at"] >= midnight)
+        assert stats["total_talk_time"] == round(talk) and stats["period"] == "today"
+        _, yesterday = await api.call("GET", f"/api/operators/{op}/stats?period=yesterday")
+        assert yesterday["calls_handled"] == before.get(op, 0)
+    assert sum(handled[op] + before[op] for op in operators) == len(bridged) > 0
+    code, body = await api.call("GET", f"/api/operators/{operators[0]}/stats?period=decade")
+    assert code == 422 and body["code"] == "INVALID_PARAMS"
 
 
 async def test_ratio_dialing_with_one_operator_abandons_with_the_message_and_counts_it(tmp_path: Path) -> None:

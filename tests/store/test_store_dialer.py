@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -663,9 +663,40 @@ async def test_operators(store):
     assert (await ops.by_user(u2))["id"] == op2["id"] and await ops.get("nope") is None
     lid = await lead(store, await campaign(store))
     await leads.reserve(lid, "c_1", "1", "+7999", None)
-    await leads.finish_attempt("c_1", "answered", answered=True, abandoned=False, operator_id=op1["id"],
-                               talk_s=30.0, lead_status="done", retry_at=None)
-    assert (await ops.get(op1["id"]))["calls_today"] == 1
+    await leads.finish_attempt("c_1", "answered", answered=True, abandoned=False, operator_id=u1,
+                               talk_s=30.0, lead_status="done", retry_at=None)  # attempts name the user id
+    assert (await ops.get(op1["id"]))["calls_today"] == 1 and (await ops.get(op2["id"]))["calls_today"] == 0
+
+
+async def test_operator_stats_count_the_period_only(store):
+    """Calls handled (answered, bridged to the operator, not abandoned) and talk time by when the attempt was
+    reserved; dispositions by when they were made; [since, until) bounds; other operators' rows left out."""
+    ops, leads = StoreOperators(store), StoreLeads(store)
+    u1, u2 = await add_user(store, "ivan", "pw"), await add_user(store, "olga", "pw")
+    op1, _ = await ops.upsert(u1, "1001"), await ops.upsert(u2, "1002")
+    cid = await campaign(store)
+    plan = [(u1, True, False, 30.0, 1), (u1, True, False, 50.0, 1), (u1, True, False, 70.0, 30),
+            (u2, True, False, 40.0, 1), (u1, False, False, None, 1), (None, True, True, 5.0, 1)]
+    for n, (user, answered, abandoned, talk, hours_ago) in enumerate(plan):
+        lid = await lead(store, cid, phone=f"+7999{n}")
+        await leads.reserve(lid, f"c_{n}", "1", f"+7999{n}", None)
+        await leads.finish_attempt(f"c_{n}", "x", answered=answered, abandoned=abandoned, operator_id=user,
+                                   talk_s=talk, lead_status="done", retry_at=None)
+        await store.pool.execute("UPDATE dial_attempts SET reserved_at = now() - make_interval(hours => $2) "
+                                 "WHERE attempt_id = $1", f"c_{n}", hours_ago)
+    for code in ("sale", "callback", "sale"):
+        await ops.add_disposition("c_0", None, op1["id"], code)
+    await ops.add_disposition("c_3", None, (await ops.by_user(u2))["id"], "dnc")
+    now = datetime.now(UTC)
+    day = await ops.stats(u1, now - timedelta(hours=24), now + timedelta(seconds=1))
+    assert day == {"calls_handled": 2, "talk_s": 80.0, "dispositions": {"sale": 2, "callback": 1}}
+    month = await ops.stats(u1, now - timedelta(days=30), now + timedelta(seconds=1))
+    assert (month["calls_handled"], month["talk_s"]) == (3, 150.0)
+    assert await ops.stats(u1, now - timedelta(hours=48), now - timedelta(hours=24)) == \
+        {"calls_handled": 1, "talk_s": 70.0, "dispositions": {}}  # the one 30 h ago; dispositions are of now
+    assert await ops.stats(u1, now - timedelta(hours=29), now - timedelta(hours=2)) == \
+        {"calls_handled": 0, "talk_s": 0.0, "dispositions": {}}
+    assert (await ops.stats(u2, now - timedelta(hours=24), now + timedelta(seconds=1)))["dispositions"] == {"dnc": 1}
 
 
 async def test_dispositions_dnc_adds_number_atomically(store):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from vssd.actors.dialer import Dialer
 from vssd.actors.operators import OperatorPool
 from vssd.calls.campaign import CampaignSettings, abandon_cap, parse_leads
 from vssd.calls.gate import DialGate, DialRefused, normalise
+from vssd.calls.operator_stats import period_bounds, stats_view
 
 log = logging.getLogger("vssd.campaigns")
 ACTIONS = {"run": ("running", ("draft", "paused", "stopped", "completed", "running")),
@@ -78,6 +80,8 @@ class OperatorRows(Protocol):
 
     async def add_disposition(self, attempt_id: str | None, lead_id: int | None, operator_id: str | None,
                               code: str, notes: str = "") -> dict[str, Any]: ...
+
+    async def operator_stats(self, user_id: str, since: datetime, until: datetime) -> dict[str, Any]: ...
 
 
 def settings_of(raw: Any) -> CampaignSettings:
@@ -241,11 +245,15 @@ class CampaignDesk:
         async with self._reload_lock:
             self.operators.load(await self.operator_rows.operator_rows())
 
-    async def operator_stats(self, operator_id: str) -> dict[str, Any]:
+    async def operator_stats(self, operator_id: str, period: str = "today") -> dict[str, Any]:
+        """The operator's figures for `period` from the store (vssd/actors/operator_stats.py), with their live
+        status and current calls."""
         op = self.operators.operators.get(operator_id)
         if op is None:
             raise LookupError(operator_id)
-        return {"operator_id": operator_id, "calls_handled": op.calls_today, "status": op.status,
+        since, until = period_bounds(period, datetime.now(UTC))
+        stored = await self.operator_rows.operator_stats(operator_id, since, until)
+        return {**stats_view(operator_id, period, since, until, stored), "status": op.status,
                 "current_calls": int(op.attempt_id is not None)}
 
     async def add_disposition(self, call_id: str, code: str, notes: str, operator_id: str | None) -> dict[str, Any]:

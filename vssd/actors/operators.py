@@ -24,6 +24,7 @@ from vssd.tasks import TaskSet
 log = logging.getLogger("vssd.operators")
 STATUSES = ("online", "busy", "offline", "wrapup")
 AGENT_PREFIX = "agent-"
+DAY_S = 86400.0  # operators' calls are counted per UTC day
 
 
 class AgentLines(Protocol):
@@ -47,7 +48,8 @@ class Operator:
     line: Call | None = None
     line_seq: int = 0
     attempt_id: str | None = None
-    calls_today: int = 0
+    calls_today: int = 0  # calls bridged to the operator on UTC day `calls_day` (seeded from the store at load)
+    calls_day: int = 0
     last_activity: float | None = None
     wrapup: TimerHandle | None = None
 
@@ -66,6 +68,12 @@ class Operator:
             return None
         leg = line.legs.get(line.root)
         return leg.channel if leg is not None else None
+
+    def roll_day(self, now: float) -> None:
+        """Start the count afresh when the UTC day has changed since the last call counted."""
+        day = int(now // DAY_S)
+        if day != self.calls_day:
+            self.calls_today, self.calls_day = 0, day
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "user_id": self.user_id, "name": self.name, "extension": self.extension,
@@ -88,13 +96,18 @@ class OperatorPool:
 
     def load(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Operators as stored (id, user_id, name, extension, group_id); all start offline (no line yet)."""
+        day = int(self.clock.now() // DAY_S)
         for row in rows:
             op_id = str(row["id"])
             if op_id not in self.operators:
                 self.operators[op_id] = Operator(op_id, _opt(row.get("user_id")), str(row.get("name") or ""),
-                                                 str(row["extension"]), group_id=_opt(row.get("group_id")))
+                                                 str(row["extension"]), group_id=_opt(row.get("group_id")),
+                                                 calls_today=int(row.get("calls_today") or 0), calls_day=day)
 
     def views(self) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        for op in self.operators.values():
+            op.roll_day(now)
         return [op.view() for op in self.operators.values()]
 
     def free(self) -> list[Operator]:
@@ -179,6 +192,7 @@ class OperatorPool:
     def call_ended(self, op: Operator) -> None:
         """The customer call bridged to `op` ended: wrap-up, then free again."""
         op.attempt_id = None
+        op.roll_day(self.clock.now())
         op.calls_today += 1
         if op.status != "busy":
             return

@@ -5,14 +5,24 @@ mirrored into `operators` so statuses and dispositions have a row)."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from vssd.adapters.store import Store
-from vssd.adapters.store_dialer import StoreCampaigns, StoreDeadLetters, StoreDnc, StoreLeads, StoreOperators
+from vssd.adapters.store_dialer import (
+    UTC_MIDNIGHT,
+    StoreCampaigns,
+    StoreDeadLetters,
+    StoreDnc,
+    StoreLeads,
+    StoreOperators,
+)
 
-_OPERATOR_USERS = """
+_OPERATOR_USERS = f"""
 SELECT u.id::text AS id, u.id::text AS user_id, coalesce(nullif(u.name, ''), u.username) AS name, u.extension,
-       u.group_id, coalesce(o.status, 'offline') AS status
+       u.group_id, coalesce(o.status, 'offline') AS status,
+       (SELECT count(*) FROM dial_attempts a
+        WHERE a.operator_id = u.id::text AND a.reserved_at >= {UTC_MIDNIGHT}) AS calls_today
 FROM users u LEFT JOIN operators o ON o.user_id = u.id
 WHERE u.role = 'operator' AND u.extension IS NOT NULL AND u.is_active ORDER BY u.extension
 """
@@ -61,6 +71,9 @@ class DialerRecords(StoreLeads):
 
     async def by_user(self, user_id: str) -> dict[str, Any] | None:
         return await self.operators.by_user(user_id)
+
+    async def operator_stats(self, user_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+        return await self.operators.stats(user_id, since, until)
 
     async def set_status(self, operator_id: str, status: str) -> dict[str, Any]:
         return await self.operators.set_status(operator_id, status)

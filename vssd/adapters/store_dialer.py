@@ -17,6 +17,7 @@ Reads are retried once on a dropped pooled connection; writes are not (the calle
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
@@ -716,14 +717,28 @@ class StoreDeadLetters:
 
 
 # ---- operators and dispositions -------------------------------------------------------------------------------
-# calls_today: the operator's attempts reserved since midnight in the database session's time zone.
-_OPERATOR_SELECT = """
+# Attempts name their operator by user id (the API's operator ids are user ids); dispositions by the operators
+# row's id. calls_today: the operator's attempts reserved since midnight UTC.
+UTC_MIDNIGHT = "(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+_OPERATOR_SELECT = f"""
 SELECT o.id::text AS id, o.user_id::text AS user_id, coalesce(nullif(u.name, ''), u.username) AS name,
        u.username, o.extension, o.status, o.group_id, o.skills::text AS skills, o.max_concurrent_calls,
        o.last_activity, o.created_at, o.updated_at,
        (SELECT count(*) FROM dial_attempts a
-        WHERE a.operator_id = o.id::text AND a.reserved_at >= date_trunc('day', now())) AS calls_today
+        WHERE a.operator_id = o.user_id::text AND a.reserved_at >= {UTC_MIDNIGHT}) AS calls_today
 FROM operators o JOIN users u ON u.id = o.user_id
+"""
+# One operator's work over [$2, $3): calls bridged to them, talk time, their dispositions by code.
+_OPERATOR_STATS = """
+WITH a AS (
+    SELECT count(*) AS handled, coalesce(sum(talk_s), 0)::float8 AS talk_s
+    FROM dial_attempts WHERE operator_id = $1 AND answered AND NOT abandoned AND reserved_at >= $2 AND reserved_at < $3
+), d AS (
+    SELECT coalesce(jsonb_object_agg(code, n), '{}'::jsonb)::text AS codes FROM (
+        SELECT d.code, count(*) AS n FROM dispositions d JOIN operators o ON d.operator_id = o.id::text
+        WHERE o.user_id::text = $1 AND d.created_at >= $2 AND d.created_at < $3 GROUP BY d.code) x
+)
+SELECT a.handled, a.talk_s, d.codes FROM a, d
 """
 _UPSERT_OPERATOR = """
 INSERT INTO operators (user_id, extension, group_id, skills, max_concurrent_calls, status)
@@ -790,6 +805,13 @@ class StoreOperators:
         if row is None:
             raise LookupError(operator_id)
         return row
+
+    async def stats(self, user_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+        """The operator's (by user id) calls handled — answered, bridged to them, not abandoned — and talk
+        seconds of attempts reserved in [since, until), and their dispositions made then, by code."""
+        row = await _read(self.store, "fetchrow", _OPERATOR_STATS, str(user_id), since, until)
+        return {"calls_handled": int(row["handled"]), "talk_s": float(row["talk_s"]),
+                "dispositions": orjson.loads(row["codes"])}
 
     async def add_disposition(self, attempt_id: str | None, lead_id: int | None, operator_id: str | None,
                               code: str, notes: str = "") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from vssd.api.openapi_schemas import (
     array,
     obj,
 )
+from vssd.calls.operator_stats import PERIODS
 
 CAMPAIGN_STATUS: Schema = {"enum": ["draft", "running", "paused", "stopped", "completed"]}
 LEAD_STATUS: Schema = {"enum": ["pending", "queued", "dialing", "retry", "done", "failed", "dnc", "expired",
@@ -59,6 +60,11 @@ LEAD_OUT = obj(("id", "campaign_id", "phone", "status"), id=INT, campaign_id=STR
                attempts=INT, name=STR)
 OPERATOR_OUT = obj(("id", "extension", "status"), id=ID, user_id=NULLABLE_STR, name=STR, extension=STR,
                    status=STR, current_calls=INT, calls_today=INT, line_up=BOOL)
+OPERATOR_STATS = obj(("operator_id", "period", "calls_handled", "total_talk_time", "avg_talk_time", "dispositions"),
+                     operator_id=STR, period={"enum": list(PERIODS)}, period_start=STR, period_end=STR,
+                     calls_handled=INT, calls_missed=NULL_NUM, total_talk_time=INT, avg_talk_time=NUM,
+                     efficiency=NULL_NUM, first_call_resolution=NULL_NUM, customer_satisfaction=NULL_NUM,
+                     dispositions=ANY_OBJ, status=STR, current_calls=INT)
 
 DIALER_SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/autodialer/campaigns"): Op("List campaigns", array(CAMPAIGN_OUT),
@@ -122,12 +128,14 @@ DIALER_SCHEMAS: dict[tuple[str, str], Op] = {
         tag="autodialer"),
     ("GET", "/api/operators"): Op("List operators", array(OPERATOR_OUT),
                                   query=(Param("status", {"enum": ["online", "busy", "wrapup", "offline"]}),
-                                         Param("group_id")), tag="operators"),
+                                         Param("group_id"), *PAGING), tag="operators"),
     ("GET", "/api/operators/"): Op("List operators (seed 004 spelling)", array(OPERATOR_OUT),
                                    query=(Param("status", {"enum": ["online", "busy", "wrapup", "offline"]}),
-                                          Param("group_id")), tag="operators"),
+                                          Param("group_id"), *PAGING), tag="operators"),
     ("PUT", "/api/operators/{operator_id}/status"): Op(
         "Set an operator's status (online logs in: pre-connected line)", OPERATOR_OUT,
         body=obj(("status",), status={"enum": ["online", "busy", "offline"]}), tag="operators"),
-    ("GET", "/api/operators/{operator_id}/stats"): Op("An operator's figures", ANY_OBJ, tag="operators"),
+    ("GET", "/api/operators/{operator_id}/stats"): Op(
+        "An operator's figures for a UTC period (null: not measured by vssd)", OPERATOR_STATS,
+        query=(Param("period", {"enum": list(PERIODS)}),), tag="operators"),
 }

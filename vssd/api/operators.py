@@ -1,5 +1,6 @@
-"""Operators (seed 004): `GET /api/operators` (filters status, group_id), `PUT /api/operators/{operator_id}/status`
-(online | busy | offline; an operator may set their own), `GET /api/operators/{operator_id}/stats`.
+"""Operators (seed 004): `GET /api/operators` (filters status, group_id; limit/offset, X-Total-Count),
+`PUT /api/operators/{operator_id}/status` (online | busy | offline; an operator may set their own),
+`GET /api/operators/{operator_id}/stats?period=` (today | yesterday | week | month: vssd/calls/operator_stats.py).
 
 An operator's id is their user id. Going `online` logs the operator in: vssd pre-connects their line (an
 answered channel to their extension) so campaign calls are bridged to them at once; `offline` hangs it up.
@@ -12,10 +13,12 @@ from aiohttp import web
 from vssd.api.body import object_body
 from vssd.api.deps import deps_of
 from vssd.api.errors import detail, invalid
+from vssd.api.paging import list_response, page_of
 from vssd.api.ports import AutodialerDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 from vssd.api.slot_admin import port_call, port_or_503
+from vssd.calls.operator_stats import PERIODS
 
 STATUSES = ("online", "busy", "offline")
 
@@ -30,7 +33,9 @@ async def list_operators(request: web.Request) -> web.Response:
     if status and status not in (*STATUSES, "wrapup"):
         raise invalid([detail(["query", "status"], "must be online, busy, wrapup or offline")])
     filters = {k: request.query[k] for k in ("status", "group_id") if request.query.get(k)}
-    return json_response(_desk(request).list_operators(filters))
+    page = page_of(request.query, default_limit=500, max_limit=500)
+    operators = _desk(request).list_operators(filters)
+    return list_response(page.cut(operators), len(operators))
 
 
 @needs("vssd.operators.{operator_id}.update", own="operator_id")
@@ -47,7 +52,11 @@ async def set_status(request: web.Request) -> web.Response:
 @needs("vssd.operators.{operator_id}.read", own="operator_id")
 async def stats(request: web.Request) -> web.Response:
     operator_id = request.match_info["operator_id"]
-    return json_response(await port_call(_desk(request).operator_stats(operator_id), f"operator {operator_id}"))
+    period = request.query.get("period", "today")
+    if period not in PERIODS:
+        raise invalid([detail(["query", "period"], f"must be one of {', '.join(PERIODS)}")])
+    return json_response(await port_call(_desk(request).operator_stats(operator_id, period),
+                                         f"operator {operator_id}"))
 
 
 def add_routes(app: web.Application) -> None:
