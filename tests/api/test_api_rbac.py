@@ -192,6 +192,10 @@ async def test_custom_roles_cannot_grant_what_the_creator_lacks(make_rig, fresh_
     assert "vssd.trunks.create" in (await resp.json())["permissions"]
     resp = await rig.client.post("/api/roles/admin", json={"permissions": []}, headers=admin)
     assert resp.status == 409
+    every = await (await rig.client.get("/api/roles", headers=admin)).json()
+    resp = await rig.client.get("/api/roles?limit=2&offset=1", headers=admin)
+    assert resp.headers["X-Total-Count"] == str(len(every)) and await resp.json() == every[1:3]
+    assert (await rig.client.get("/api/roles?limit=0", headers=admin)).status == 422
 
 
 def test_alias_spellings_fold_to_the_dotted_scheme() -> None:

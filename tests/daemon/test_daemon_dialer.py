@@ -157,6 +157,7 @@ async def operators_figures_match_the_store(api: Api, operators: list[str], atte
     handled = Counter(a["operator_id"] for a in bridged if a["reserved_at"] >= midnight)
     before = Counter(a["operator_id"] for a in bridged if a["reserved_at"] < midnight)  # a run across midnight
     _, listed = await api.call("GET", "/api/operators?limit=50")
+    assert (await api.call("GET", "/api/operators?limit=2&offset=1"))[1] == listed[1:3]
     assert {o["id"]: o["calls_today"] for o in listed if o["id"] in operators} == \
         {op: handled.get(op, 0) for op in operators}
     for op in operators:

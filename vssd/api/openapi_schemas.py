@@ -206,7 +206,7 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                                  tag="users"),
     ("GET", "/api/admin/users/{user_id}/operator"): Op("The user's operator record, null for a non-operator",
                                                        {"type": ["object", "null"]}, tag="users"),
-    ("GET", "/api/roles"): Op("List roles", array(ref("Role")), tag="roles"),
+    ("GET", "/api/roles"): Op("List roles", array(ref("Role")), query=PAGING, tag="roles"),
     ("POST", "/api/roles"): Op("Create a custom role", ref("Role"), 201, body=ROLE_IN, tag="roles"),
     ("POST", "/api/roles/{role_id}"): Op("Update a custom role (409 ROLE_003 for a builtin)", ref("Role"),
                                          body=ROLE_CHANGE, tag="roles"),

@@ -17,7 +17,7 @@ from vssd.api.authn import authenticate
 from vssd.api.body import object_body
 from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
-from vssd.api.paging import list_response
+from vssd.api.paging import list_response, page_of
 from vssd.api.rbac import covers, needs, normalize
 from vssd.api.respond import json_response
 from vssd.api.users import admin_of, refused
@@ -46,8 +46,9 @@ def _description(data: dict[str, Any]) -> str | None:
 
 @needs("vssd.roles.read")
 async def list_roles(request: web.Request) -> web.Response:
+    page = page_of(request.query, default_limit=500, max_limit=500)
     roles = await admin_of(deps_of(request)).list_roles()
-    return list_response(roles, len(roles))
+    return list_response(page.cut(roles), len(roles))
 
 
 @needs("vssd.roles.create")
