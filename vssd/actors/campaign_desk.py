@@ -246,7 +246,7 @@ class CampaignDesk:
             self.operators.load(await self.operator_rows.operator_rows())
 
     async def operator_stats(self, operator_id: str, period: str = "today") -> dict[str, Any]:
-        """The operator's figures for `period` from the store (vssd/actors/operator_stats.py), with their live
+        """The operator's figures for `period` from the store (vssd/calls/operator_stats.py), with their live
         status and current calls."""
         op = self.operators.operators.get(operator_id)
         if op is None:
