@@ -568,6 +568,9 @@ class Dialer:
             log.warning("bridging %s to operator %s failed: %s", live.attempt_id, op.id, err)
             self.operators.give_back(op)
             return False
+        if self.live.get(live.attempt_id) is not live:  # the call ended and was settled while the bridge was made
+            self.operators.give_back(op)  # nobody will end this call for the operator: free them now
+            return True
         live.operator, live.connected_at = op, now
         self.counters.connected += 1
         live.run.pacer.observe_connect(now, now - (live.answered_at or now))
