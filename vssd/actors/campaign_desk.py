@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -19,7 +19,8 @@ from vssd.actors.dialer import Dialer
 from vssd.actors.operators import OperatorPool
 from vssd.calls.campaign import CampaignSettings, abandon_cap, parse_leads
 from vssd.calls.gate import DialGate, DialRefused, normalise
-from vssd.calls.operator_stats import period_bounds, stats_view
+from vssd.calls.operator_stats import stats_view
+from vssd.calls.periods import PERIODS, period_window
 
 log = logging.getLogger("vssd.campaigns")
 ACTIONS = {"run": ("running", ("draft", "paused", "stopped", "completed", "running")),
@@ -251,7 +252,9 @@ class CampaignDesk:
         op = self.operators.operators.get(operator_id)
         if op is None:
             raise LookupError(operator_id)
-        since, until = period_bounds(period, datetime.now(UTC))
+        if period not in PERIODS:
+            raise ValueError("INVALID_PARAMS", f"period must be one of {', '.join(PERIODS)}")
+        since, until = period_window(period, self.operators.clock.now())
         stored = await self.operator_rows.operator_stats(operator_id, since, until)
         return {**stats_view(operator_id, period, since, until, stored), "status": op.status,
                 "current_calls": int(op.attempt_id is not None)}

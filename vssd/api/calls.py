@@ -27,6 +27,7 @@ from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 from vssd.api.tokens import Principal
 from vssd.calls.gate import DialRefused
+from vssd.calls.periods import PERIODS, period_window
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -256,20 +257,11 @@ async def cdr_records(request: web.Request) -> web.Response:
 
 
 # ---- statistics (seed 004) -------------------------------------------------------------------------------------
-PERIODS = ("today", "yesterday", "week", "month")
-PERIOD_DAYS = {"today": (0, 1), "yesterday": (-1, 0), "week": (-6, 1), "month": (-29, 1)}  # UTC days [from, to)
 MAX_GROUP_ID = 64
 
 
 class CallStats(Protocol):
     async def call_stats(self, start: datetime, end: datetime, group_id: str | None = None) -> dict[str, Any]: ...
-
-
-def period_window(period: str, now: float) -> tuple[datetime, datetime]:
-    """UTC days: today; yesterday; week = today and the 6 days before; month = today and the 29 days before."""
-    today = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    first, last = PERIOD_DAYS[period]
-    return today + timedelta(days=first), today + timedelta(days=last)
 
 
 def stats_source(request: web.Request) -> CallStats:

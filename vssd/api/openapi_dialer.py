@@ -18,7 +18,7 @@ from vssd.api.openapi_schemas import (
     array,
     obj,
 )
-from vssd.calls.operator_stats import PERIODS
+from vssd.calls.periods import PERIODS
 
 CAMPAIGN_STATUS: Schema = {"enum": ["draft", "running", "paused", "stopped", "completed"]}
 LEAD_STATUS: Schema = {"enum": ["pending", "queued", "dialing", "retry", "done", "failed", "dnc", "expired",

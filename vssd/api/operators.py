@@ -1,6 +1,6 @@
 """Operators (seed 004): `GET /api/operators` (filters status, group_id; limit/offset, X-Total-Count),
 `PUT /api/operators/{operator_id}/status` (online | busy | offline; an operator may set their own),
-`GET /api/operators/{operator_id}/stats?period=` (today | yesterday | week | month: vssd/calls/operator_stats.py).
+`GET /api/operators/{operator_id}/stats?period=` (today | yesterday | week | month: vssd/calls/periods.py).
 
 An operator's id is their user id. Going `online` logs the operator in: vssd pre-connects their line (an
 answered channel to their extension) so campaign calls are bridged to them at once; `offline` hangs it up.
@@ -18,7 +18,7 @@ from vssd.api.ports import AutodialerDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 from vssd.api.slot_admin import port_call, port_or_503
-from vssd.calls.operator_stats import PERIODS
+from vssd.calls.periods import PERIODS
 
 STATUSES = ("online", "busy", "offline")
 

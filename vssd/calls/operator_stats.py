@@ -1,9 +1,9 @@
 """An operator's figures for a period (seed 004's `GET /api/operators/{id}/stats`), from what the store holds.
 
-Periods are UTC: `today` (midnight to now), `yesterday` (the day before), `week` and `month` (the last 7 and
-30 days to now). From the store: calls handled (answered, bridged to the operator, not abandoned), talk time,
-and the operator's dispositions by code. `first_call_resolution` is the share of those dispositions that close
-the lead (sale, not interested, do not call, wrong number) rather than ask for another call.
+Periods are `vssd/calls/periods.py`'s UTC days, the same as `/api/calls/stats`. From the store: calls handled
+(answered, bridged to the operator, not abandoned), talk time, and the operator's dispositions by code.
+`first_call_resolution` is the share of those dispositions that close the lead (sale, not interested, do not
+call, wrong number) rather than ask for another call.
 
 Figures the seed shows that vssd has no data for are null, never invented: `calls_missed` (lines are
 pre-connected, so a call is never offered to an operator who then lets it ring), `efficiency` (no log-in time
@@ -13,24 +13,10 @@ is kept) and `customer_satisfaction` (no surveys).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-PERIODS = ("today", "yesterday", "week", "month")
 RESOLVED_CODES = frozenset({"sale", "not_interested", "dnc", "wrong_number"})
-
-
-def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
-    """[since, until) of `period` at `now` (aware); ValueError for a period not in PERIODS."""
-    now = now.astimezone(UTC)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "today":
-        return midnight, now
-    if period == "yesterday":
-        return midnight - timedelta(days=1), midnight
-    if period in ("week", "month"):
-        return now - timedelta(days=7 if period == "week" else 30), now
-    raise ValueError("INVALID_PARAMS", f"period must be one of {', '.join(PERIODS)}")
 
 
 def stats_view(operator_id: str, period: str, since: datetime, until: datetime,
