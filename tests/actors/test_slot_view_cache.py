@@ -115,15 +115,22 @@ async def settle(rounds: int = 30) -> None:
         await asyncio.sleep(0)
 
 
-@pytest.fixture
-async def views(tmp_path: Path) -> AsyncIterator[ViewRig]:
+@contextlib.asynccontextmanager
+async def started_farm(tmp_path: Path, slots: int) -> AsyncIterator[ViewRig]:
+    """A ViewRig of `slots` slots over real trunk rows, its actors stopped at the end."""
     async with trunk_rows(tmp_path) as rows:
         rig = ViewRig(rows)
-        await rig.start(4)
+        await rig.start(slots)
         try:
             yield rig
         finally:
             await rig.supervisor.stop()
+
+
+@pytest.fixture
+async def views(tmp_path: Path) -> AsyncIterator[ViewRig]:
+    async with started_farm(tmp_path, 4) as rig:
+        yield rig
 
 
 async def test_an_unchanged_farm_answers_from_the_cache(views: ViewRig) -> None:

@@ -9,20 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.actors.test_slot_view_cache import ViewRig, settle, trunk_rows
+from tests.actors.test_slot_view_cache import ViewRig, settle, started_farm
 from tests.api.conftest import Rig, RigFactory
 from vssd.api.slots import BODY
 
 
 @pytest.fixture
 async def farm(tmp_path: Path) -> AsyncIterator[ViewRig]:
-    async with trunk_rows(tmp_path) as rows:
-        rig = ViewRig(rows)
-        await rig.start(3)
-        try:
-            yield rig
-        finally:
-            await rig.supervisor.stop()
+    async with started_farm(tmp_path, 3) as rig:
+        yield rig
 
 
 @pytest.fixture
