@@ -14,7 +14,7 @@ from vssd.adapters.store import Store
 from vssd.adapters.store_users import StoreUserDirectory, verify_password
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
-from vssd.bus import EventBus
+from vssd.events import EventDispatcher
 from vssd.config.models import DEMO_CORS_ORIGINS, HttpConfig
 from vssd.metrics import make_registry
 
@@ -67,7 +67,7 @@ async def test_responses_carry_the_headers_for_allowed_origins_only(rig: Rig) ->
 async def _client(store: Store, origins: list[str] | None) -> TestClient:
     deps = ApiDeps(slots=FakeSlots(), calls=FakeCalls(), users=StoreUserDirectory(store), readiness=FakeReadiness(),
                    verify_password=verify_password, jwt_secret=SECRET, metrics=make_registry(), clock=Clock(),
-                   events=EventBus())
+                   events=EventDispatcher())
     client = TestClient(TestServer(make_app(deps, cors_origins=origins), host="127.0.0.1"))
     await client.start_server()
     return client

@@ -29,7 +29,7 @@ from vssd.api import tokens
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
 from vssd.api.realtime import HUB, Hub
-from vssd.bus import EventBus
+from vssd.events import CallUpdate, EventDispatcher, SlotUpdate
 from vssd.calls.model import Attempt, Call
 from vssd.metrics import make_registry
 
@@ -40,7 +40,7 @@ NPM = Path(__file__).resolve().parents[2] / ".npm" / "node_modules" / "socket.io
 class Live:
     server: TestServer
     deps: ApiDeps
-    bus: EventBus
+    bus: EventDispatcher
     hub: Hub
 
     @property
@@ -50,6 +50,10 @@ class Live:
     async def token(self, username: str = "admin") -> str:
         user = await self.deps.users.find_user(username)
         assert user is not None
+        return tokens.access_token(self.deps, user)
+
+    def deps_token(self, user: Any) -> str:
+        """An access token for a user record as given (tests: chosen permissions)."""
         return tokens.access_token(self.deps, user)
 
 
@@ -62,7 +66,7 @@ async def live(user_store: Store) -> AsyncIterator[LiveFactory]:
     servers: list[TestServer] = []
 
     async def build(*, demo: bool = True, **settings: Any) -> Live:
-        bus = EventBus()
+        bus = EventDispatcher()
         deps = ApiDeps(slots=FakeSlots(), calls=FakeCalls(), users=StoreUserDirectory(user_store),
                        readiness=FakeReadiness(), verify_password=verify_password, jwt_secret=SECRET,
                        metrics=make_registry(), demo=demo, clock=Clock(), events=bus)
@@ -125,7 +129,7 @@ async def test_python_socketio_client_receives_call_update_as_the_seeds_show(liv
         await until(lambda: rig.hub.clients and next(iter(rig.hub.clients.values())).groups == {"calls"},
                     "subscribed")
         view = a_call(answered=True)
-        rig.bus.publish("call.update", view)
+        rig.bus.emit(CallUpdate(view))
         data = await asyncio.wait_for(got.get(), 5)
     finally:
         await sio.disconnect()
@@ -146,7 +150,7 @@ async def test_socketio_refuses_a_client_without_token_outside_the_demo(live: Li
     try:
         await until(lambda: len(rig.hub.clients) == 1, "joined")
         assert next(iter(rig.hub.clients.values())).who.username == "admin"
-        rig.bus.publish("call.update", a_call(7))
+        rig.bus.emit(CallUpdate(a_call(7)))
         assert (await asyncio.wait_for(got.get(), 5))["call_id"] == "c_7"
     finally:
         await authed.disconnect()
@@ -175,7 +179,7 @@ async def test_npm_socketio_client_receives_call_update(live: LiveFactory, tmp_p
         ready = await asyncio.wait_for(proc.stdout.readline(), 8)
         assert ready.strip() == b"READY", (ready, await proc.stderr.read() if proc.stderr else b"")
         await until(lambda: any(c.groups == {"calls"} for c in rig.hub.clients.values()), "node subscribed")
-        rig.bus.publish("call.update", a_call(901))
+        rig.bus.emit(CallUpdate(a_call(901)))
         line = await asyncio.wait_for(proc.stdout.readline(), 8)
         assert await asyncio.wait_for(proc.wait(), 8) == 0
     finally:
@@ -192,13 +196,13 @@ async def test_ws_demo_anonymous_reads_events_in_seed_framing(live: LiveFactory)
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
         hello = (await ws_frames(ws, "connected"))[0]
         assert hello["data"]["anonymous"] is True
-        rig.bus.publish("call.update", a_call(5, answered=True))
+        rig.bus.emit(CallUpdate(a_call(5, answered=True)))
         frame = (await ws_frames(ws, "call.update"))[0]
         assert frame["event"] == "call.update" and frame["data"]["call_id"] == "c_5"
         started = (await ws_frames(ws, "call_started"))[0]
         assert started["data"]["call_id"] == "c_5" and started["data"]["caller_number"] == "+380991234567"
         assert (await ws_frames(ws, "call_answered"))[0]["data"]["answer_time"] is not None
-        rig.bus.publish("call.update", a_call(5, answered=True, ended=True))
+        rig.bus.emit(CallUpdate(a_call(5, answered=True, ended=True)))
         ended = (await ws_frames(ws, "call_ended"))[0]
         assert ended["data"]["status"] == "completed"
 
@@ -225,8 +229,8 @@ async def test_ws_subscribe_narrows_to_the_groups_asked_for(live: LiveFactory) -
         await ws_frames(ws, "connected")
         await ws.send_json({"type": "subscribe:slots"})
         await until(lambda: any(c.groups == {"slots"} for c in rig.hub.clients.values()), "subscribed")
-        rig.bus.publish("call.update", a_call(1))
-        rig.bus.publish("slot.update", {"id": 44, "status": "busy", "fsm_state": "CALLING"})
+        rig.bus.emit(CallUpdate(a_call(1)))
+        rig.bus.emit(SlotUpdate({"id": 44, "status": "busy", "fsm_state": "CALLING"}))
         msg = json.loads((await asyncio.wait_for(ws.receive(), 5)).data)
         assert msg["type"] == "slot.update"
         assert msg["data"] == {"slot_id": 44, "id": 44, "status": "busy", "fsm_state": "CALLING"}
@@ -261,7 +265,7 @@ async def test_a_client_that_never_reads_is_dropped_while_others_get_everything(
             reader = asyncio.ensure_future(read_all(ws))
             padding = "x" * 16_384
             for n in range(total):
-                rig.bus.publish("call.update", {**a_call(n), "note": padding})
+                rig.bus.emit(CallUpdate({**a_call(n), "note": padding}))
                 if n >= len(received) + 8:  # a pace the reading client keeps up with
                     await until(lambda n=n: n < len(received) + 8 or reader.done(), "reader caught up")
             await asyncio.wait_for(reader, 10)
@@ -318,8 +322,8 @@ async def test_slot_updates_are_coalesced_per_slot_over_the_wire(live: LiveFacto
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
         await ws_frames(ws, "connected")
         for n in range(100):
-            rig.bus.publish("slot.update", {"id": 44, "status": "busy", "seq": n})
-            rig.bus.publish("slot.update", {"id": 45, "status": "free", "seq": n})
+            rig.bus.emit(SlotUpdate({"id": 44, "status": "busy", "seq": n}))
+            rig.bus.emit(SlotUpdate({"id": 45, "status": "free", "seq": n}))
             await asyncio.sleep(0.002)
         seen: dict[int, list[int]] = {44: [], 45: []}
         while seen[44][-1:] != [99] or seen[45][-1:] != [99]:
@@ -347,7 +351,7 @@ async def test_a_socketio_client_that_never_reads_is_dropped_while_others_get_ev
         padding = "x" * 16_384
         total = 400
         for n in range(total):
-            rig.bus.publish("call.update", {**a_call(n), "note": padding})
+            rig.bus.emit(CallUpdate({**a_call(n), "note": padding}))
             if n >= len(got) + 8:
                 await until(lambda n=n: n < len(got) + 8, "the reading client caught up")
         await until(lambda: len(got) == total, "every event at the reading client")
@@ -366,7 +370,7 @@ async def test_a_call_published_on_the_bus_reaches_clients_as_the_rest_feed_show
     rig.deps.calls.calls.insert(0, view)  # the fake feed now knows the call, as the daemon's would
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{rig.base}/ws/events") as ws:
         await ws_frames(ws, "connected")
-        rig.bus.publish("call.update", view)
+        rig.bus.emit(CallUpdate(view))
         pushed = (await ws_frames(ws, "call.update"))[0]["data"]
         async with http.get(f"{rig.base}/api/calls/feed", params={"limit": "1"}) as resp:
             assert resp.status == 200, await resp.text()

@@ -3,7 +3,7 @@
 One `Hub` per app subscribes to the daemon's event bus (`ApiDeps.events`) and fans each event out to its clients.
 - Shapes: Socket.IO emits the event name with the view as its data (`socket.on('call.update', data => …)`);
   `/ws/events` sends `{"type": <event>, "event": <event>, "data": <view>}` (seed 002's and seed 004's framing).
-  A `call.update` also yields seed 004's `call_started` / `call_answered` / `call_ended`.
+  `call_started` / `call_answered` / `call_ended` are derived by the dispatcher (vssd/events), not here.
 - `slot.update` is coalesced per slot: at most one per `1 / slot_rate_hz` seconds, the latest state always sent.
 - Backpressure: every client has a bounded send buffer of `buffer` events. Overflow policy: a client whose buffer
   is full (it is `buffer` events behind) is disconnected at once — its transport aborted — and never slows the
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,6 +33,7 @@ from vssd.api.authn import bearer
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.errors import ApiError
 from vssd.api.tokens import ANONYMOUS, Principal, principal
+from vssd.events import CATALOGUE, GROUP_PERMISSION, Emitted
 from vssd.log import get_logger
 from vssd.tasks import TaskSet
 
@@ -43,8 +43,6 @@ WS_PATH = "/ws/events"
 SIO_PATH = "socket.io"
 UNAUTHORIZED_CLOSE = 4401
 TOO_SLOW_CLOSE = 4408
-GROUP_PERMISSION = {"calls": "vssd.calls.read", "slots": "vssd.slots.read", "operators": "vssd.users.read",
-                    "system": "vssd.system.read"}
 Sender = Callable[["Outgoing"], Awaitable[None]]
 
 
@@ -54,17 +52,13 @@ class RealtimeSettings:
     slot_rate_hz: float = 10.0  # slot.update per slot
     auth_timeout_s: float = 5.0  # /ws/events: wait this long for a first-message token
     bus_queue: int = 16_384  # the hub's own subscription on the bus (drop-oldest)
-    calls_remembered: int = 10_000  # call ids kept to derive call_started / call_answered
 
 
-def group_of(topic: str) -> str:
-    if topic.startswith(("call.", "call_")):
-        return "calls"
-    if topic.startswith("slot."):
-        return "slots"
-    if topic.startswith("operator_"):
-        return "operators"
-    return "system"
+def audience(topic: str) -> tuple[str, str]:
+    """(group, permission) of an event by its catalogue class; the hub's own frames (`connected`, `pong`) are
+    the system group's."""
+    cls = CATALOGUE.get(topic)
+    return (cls.group, cls.permission) if cls is not None else ("system", GROUP_PERMISSION["system"])
 
 
 class Outgoing:
@@ -110,15 +104,16 @@ class Client:
         self._who = who
         self._may: dict[str, bool] = {}
 
-    def may(self, group: str) -> bool:
-        """The principal's right to read a group, checked once per group (the fan-out asks for every event)."""
-        if group not in self._may:
-            self._may[group] = allowed(self.who.permissions, GROUP_PERMISSION[group])
-        return self._may[group]
+    def may(self, permission: str) -> bool:
+        """The principal's right to an event's permission, checked once per permission (the fan-out asks for
+        every event)."""
+        if permission not in self._may:
+            self._may[permission] = allowed(self.who.permissions, permission)
+        return self._may[permission]
 
-    def wants(self, group: str) -> bool:
-        """Whether this client gets events of `group` (see `group_of`)."""
-        return (self.groups is None or group in self.groups) and self.may(group)
+    def wants(self, group: str, permission: str) -> bool:
+        """Whether this client gets an event of `group` that needs `permission` (the event's catalogue class)."""
+        return (self.groups is None or group in self.groups) and self.may(permission)
 
     def subscribe(self, group: str, on: bool = True) -> None:
         current = set() if self.groups is None else self.groups
@@ -185,40 +180,6 @@ class Coalescer:
         self._pending.clear()
 
 
-class CallMilestones:
-    """Seed 004's call_started / call_answered / call_ended, derived from successive call views (bounded memory)."""
-
-    def __init__(self, remembered: int) -> None:
-        self._seen: OrderedDict[str, bool] = OrderedDict()  # call id → answered already announced
-        self._max = remembered
-
-    def derive(self, view: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        call_id = str(view.get("call_id") or view.get("id") or "")
-        if not call_id:
-            return []
-        out: list[tuple[str, dict[str, Any]]] = []
-        ended = view.get("state") == "ENDED" or view.get("ended_at") is not None
-        if call_id not in self._seen:
-            out.append(("call_started", {"call_id": call_id, "channel_id": view.get("channel_id"),
-                                         "caller_number": view.get("phone_number"),
-                                         "timestamp": view.get("started_at"), "slot_id": view.get("slot_id")}))
-            self._remember(call_id, False)
-        if view.get("answered_at") and not self._seen.get(call_id):
-            out.append(("call_answered", {"call_id": call_id, "operator_id": view.get("operator_id"),
-                                          "answer_time": view.get("answered_at")}))
-            self._seen[call_id] = True
-        if ended:
-            out.append(("call_ended", {"call_id": call_id, "end_time": view.get("ended_at"),
-                                       "duration": view.get("duration"), "status": view.get("status")}))
-            self._seen.pop(call_id, None)
-        return out
-
-    def _remember(self, call_id: str, answered: bool) -> None:
-        self._seen[call_id] = answered
-        while len(self._seen) > self._max:
-            self._seen.popitem(last=False)
-
-
 def slot_payload(view: Mapping[str, Any]) -> dict[str, Any]:
     """A slot view with seed 003's `slot_id` beside its `id`."""
     return {"slot_id": view.get("id"), **view} if "slot_id" not in view else dict(view)
@@ -235,12 +196,10 @@ class Hub:
         self.sio: socketio.AsyncServer | None = None
         self._sub: Any = None
         self._coalescer: Coalescer | None = None
-        self._milestones = CallMilestones(self.settings.calls_remembered)
 
     def configure(self, **changes: Any) -> None:
         """Change settings before the app starts (tests: a small buffer)."""
         self.settings = replace(self.settings, **changes)
-        self._milestones = CallMilestones(self.settings.calls_remembered)
 
     async def start(self, app: web.Application) -> None:
         loop = asyncio.get_running_loop()
@@ -264,28 +223,25 @@ class Hub:
 
     async def _pump(self) -> None:
         while True:
-            topic, data = await self._sub.get()
+            item: Emitted = await self._sub.get()
             try:
-                self.dispatch(topic, data)
+                self.dispatch(item.topic, item.data)
             except Exception:  # one malformed event must not end the stream for everyone
-                log.exception("realtime.dispatch_failed", topic=topic)
+                log.exception("realtime.dispatch_failed", topic=item.topic)
 
     def dispatch(self, topic: str, data: Mapping[str, Any]) -> None:
         if topic == "slot.update" and self._coalescer is not None:
             self._coalescer.offer(data.get("id", data.get("slot_id")), data)
             return
         self.fan_out(topic, data)
-        if topic == "call.update":
-            for name, payload in self._milestones.derive(data):
-                self.fan_out(name, payload)
 
     def _fan_slot(self, data: Mapping[str, Any]) -> None:
         self.fan_out("slot.update", slot_payload(data))
 
     def fan_out(self, topic: str, data: Mapping[str, Any]) -> None:
-        event, group = Outgoing(topic, data), group_of(topic)
+        event, (group, permission) = Outgoing(topic, data), audience(topic)
         for client in list(self.clients.values()):
-            if client.wants(group) and not client.offer(event):
+            if client.wants(group, permission) and not client.offer(event):
                 self.drop(client)
 
     def join(self, client: Client) -> Client:
