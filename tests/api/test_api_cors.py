@@ -14,8 +14,8 @@ from vssd.adapters.store import Store
 from vssd.adapters.store_users import StoreUserDirectory, verify_password
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
-from vssd.events import EventDispatcher
 from vssd.config.models import DEMO_CORS_ORIGINS, HttpConfig
+from vssd.events import EventDispatcher
 from vssd.metrics import make_registry
 
 FRONT = "http://localhost:5173"

@@ -29,8 +29,8 @@ from vssd.api import tokens
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
 from vssd.api.realtime import HUB, Hub
-from vssd.events import CallUpdate, EventDispatcher, SlotUpdate
 from vssd.calls.model import Attempt, Call
+from vssd.events import CallUpdate, EventDispatcher, SlotUpdate
 from vssd.metrics import make_registry
 
 NPM = Path(__file__).resolve().parents[2] / ".npm" / "node_modules" / "socket.io-client"
