@@ -3,7 +3,7 @@ WebSocket broadcast, same clients, same rate, same run.
 
     .venv/bin/python bench/realtime.py [--clients 50] [--rate 1000] [--seconds 5]
 
-The server (ours: `make_app` with an in-process `EventBus`, demo mode, anonymous clients; baseline: one bare
+The server (ours: `make_app` with the in-process `EventDispatcher`, demo mode, anonymous clients; baseline: one bare
 aiohttp handler, the publisher JSON-encodes each event once and awaits `send_str` on every socket in turn) runs in
 this process; the clients run in a child process (one loop, aiohttp's WebSocket client), so their reading does
 not share the server's loop. Each `call.update` carries `time.monotonic()` of its publish (CLOCK_MONOTONIC is
@@ -28,7 +28,7 @@ from aiohttp import web
 
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
-from vssd.bus import EventBus
+from vssd.events import CallUpdate, EventDispatcher
 from vssd.log import configure_logging
 from vssd.metrics import make_registry
 
@@ -97,11 +97,11 @@ def _clients_proc(url: str, clients: int, expect: int, conn: Any) -> None:
 
 # ---- servers -----------------------------------------------------------------------------------------------------
 def _ours() -> tuple[web.Application, Any]:
-    bus = EventBus()
+    bus = EventDispatcher()
     nothing = _Nothing()
     deps = ApiDeps(slots=nothing, calls=nothing, users=nothing, readiness=nothing, verify_password=_never,
                    jwt_secret=SECRET, metrics=make_registry(), demo=True, events=bus)
-    return make_app(deps), lambda view: bus.publish("call.update", view)
+    return make_app(deps), lambda view: bus.emit(CallUpdate(view))
 
 
 def _bare() -> tuple[web.Application, Any]:

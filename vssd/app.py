@@ -44,11 +44,12 @@ from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
 from vssd.api.rbac import BUILTIN_ROLES
 from vssd.api.server import ApiServer
-from vssd.bus import EventBus
 from vssd.calls.campaign import policy_for
 from vssd.calls.gate import DialGate
 from vssd.calls.model import Attempt, Call
 from vssd.config.models import Config
+from vssd.events import CallUpdate, EventDispatcher, SlotUpdate
+from vssd.events.forward import to_broker
 from vssd.fsm import LoopClock, SlotEnv, Timeouts, TransitionRecorder
 from vssd.metrics import AMI_EVENTS, Metrics, loop_lag_monitor, make_registry
 from vssd.notify import Notifier, keep_alive
@@ -62,34 +63,23 @@ DEMO_ADMIN_PASSWORD = "admin123"  # SPEC: demo credentials unless VSSD_ADMIN_PAS
 
 
 class _MetricsBus:
-    """Slot transitions: counted, and published on the event bus as the slot's view (`slot.update`)."""
+    """Slot transitions: counted, and emitted as the slot's view with the transition (`slot.update`)."""
 
-    def __init__(self, metrics: Metrics, events: EventBus, view_of: Callable[[str], dict[str, Any] | None]) -> None:
-        self.broker: Any = None  # the lead bus: transitions also go to `vss.events` as `slot.<state>`
+    def __init__(self, metrics: Metrics, events: EventDispatcher,
+                 view_of: Callable[[str], dict[str, Any] | None]) -> None:
         self.on_state: Callable[[str, str], None] | None = None  # (slot_id, new state): the dialer's READY set
         self._metrics = metrics
         self._events = events
         self._view_of = view_of
 
     def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
-        self._metrics.slot_transition(str(payload.get("to_state", "")))
+        to_state = str(payload.get("to_state", ""))
+        self._metrics.slot_transition(to_state)
         view = self._view_of(str(payload.get("slot_id", "")))
-        if view is not None:
-            self._events.publish("slot.update", {**view, "fsm_state": payload.get("to_state")})
-        if self.broker is not None:
-            to_bus(self.broker, f"slot.{str(payload.get('to_state', 'update')).lower()}", payload)
+        data = {**payload, **view, "slot_id": view.get("id")} if view is not None else dict(payload)
+        self._events.emit(SlotUpdate({**data, "fsm_state": to_state}))  # type: ignore[typeddict-item]
         if self.on_state is not None:
-            self.on_state(str(payload.get("slot_id", "")), str(payload.get("to_state", "")))
-
-
-def to_bus(bus: Any, routing_key: str, payload: Mapping[str, Any]) -> None:
-    """An event to `vss.events`; never lets a broker problem (or an odd value) reach the caller — an AMI handler
-    or a slot's transition."""
-    try:
-        bus.publish_event(routing_key, {k: v if isinstance(v, str | int | float | bool | None) else str(v)
-                                        for k, v in payload.items()})
-    except Exception:
-        log.debug("event %s not published to the broker", routing_key, exc_info=True)
+            self.on_state(str(payload.get("slot_id", "")), to_state)
 
 
 @dataclass(slots=True)
@@ -127,7 +117,7 @@ class Daemon:
         self.auth_state: Any = None  # Redis-backed token and rate-limit state when VSSD_REDIS_URL is set
         self.recent: deque[tuple[Call, str]] = deque(maxlen=2000)
         self.metrics = make_registry()
-        self.events = EventBus()
+        self.events = EventDispatcher()
         self.finished_calls = 0
         self._started: list[tuple[str, Stage]] = []
         self._specs: list[tuple[SlotSpec, SlotPlan]] = []
@@ -144,6 +134,7 @@ class Daemon:
         self._adopted: dict[str, tuple[dict[str, Any], Call]] = {}  # reconciled dial attempts still live
         self._transitions: _MetricsBus | None = None  # slot transitions → metrics, events, the dialer's wake-up
         self._early_finals: list[Call] = []  # calls that ended between reconcile and the dialer's creation
+        self._stop_forwarding: Callable[[], None] = lambda: None  # the `vss.events` publisher's listener
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -237,8 +228,10 @@ class Daemon:
             self.bus = LocalBus(LocalBroker(BusNames(amqp.queue_prefix), lead_ttl_s=float(amqp.lead_ttl_s)),
                                 own_broker=True)
         await self.bus.start()
+        self._stop_forwarding = self.events.listen(to_broker(self.bus))
 
     async def _stop_bus(self) -> None:
+        self._stop_forwarding()
         if self.bus is not None:
             await self.bus.close()
 
@@ -307,9 +300,8 @@ class Daemon:
         slots = self.config.slots
         transitions = _MetricsBus(self.metrics, self.events,
                                   lambda sid: self.farm.slot_view(sid) if self.farm is not None else None)
-        transitions.broker = self.bus
         self._transitions = transitions
-        recorder = TransitionRecorder(self.clock, sink=self.store.writer, bus=transitions)
+        recorder = TransitionRecorder(self.clock, sink=self.store.writer, listener=transitions)
         timeouts = Timeouts(registration_s=slots.registration_timeout_s, ring_s=slots.ring_timeout_s,
                             max_call_s=slots.max_call_duration_s, wrapup_s=slots.wrapup_s,
                             min_ring_s=min(15.0, slots.ring_timeout_s))
@@ -554,10 +546,7 @@ class Daemon:
         if self.farm is not None:
             self.farm.on_call(call, what)
             core = self.farm.core_for_call(call)
-            view = call_view(call, core.spec.slot_id if core else None)
-            self.events.publish("call.update", view)
-            if self.bus is not None:
-                to_bus(self.bus, f"call.{what}", view)
+            self.events.emit(CallUpdate(call_view(call, core.spec.slot_id if core else None), what))  # type: ignore[arg-type]
         if self.dialer is not None:
             self.dialer.on_call_update(call, what)
 

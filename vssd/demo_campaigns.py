@@ -15,7 +15,7 @@ from typing import Any
 
 from vssd.adapters.store_users import add_user
 from vssd.app import Daemon
-from vssd.bus import Subscription
+from vssd.events import Subscription
 
 log = logging.getLogger("vssd.demo")
 DISPOSITIONS = (("sale", 3), ("callback", 3), ("not_interested", 8), ("other", 2), ("dnc", 1))

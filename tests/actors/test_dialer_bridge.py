@@ -20,11 +20,11 @@ from vssd.actors.pacing import Pacer
 from vssd.adapters.broker_local import LocalBus
 from vssd.adapters.store import Store
 from vssd.adapters.store_dialer import StoreCampaigns, StoreLeads
-from vssd.bus import EventBus
 from vssd.calls.campaign import CampaignSettings
 from vssd.calls.gate import Lease
 from vssd.calls.model import Attempt, Call, Leg
 from vssd.calls.outcomes import Outcome
+from vssd.events import EventDispatcher
 from vssd.fsm.clock import ManualClock
 from vssd.tasks import TaskSet
 
@@ -61,7 +61,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 async def _rig(store: Store) -> tuple[Dialer, OperatorPool, SlowBridge, Live]:
     """One answered attempt `a1` (reserved in the store) and one free operator `u1` on a pre-connected line."""
-    lines, clock, events = SlowBridge(), ManualClock(), EventBus()
+    lines, clock, events = SlowBridge(), ManualClock(), EventDispatcher()
     leads = StoreLeads(store)
     campaigns = StoreCampaigns(store)
     cid = (await campaigns.create("c", {}))["id"]

@@ -35,12 +35,19 @@ from vssd import failpoints
 from vssd.actors.dialer_ports import DeadLetter, Delivery, LeadBus, LeadStore
 from vssd.actors.operators import Operator, OperatorPool
 from vssd.actors.pacing import Pacer
-from vssd.actors.ports import Clock, EventBus
+from vssd.actors.ports import Clock, EventSink
 from vssd.actors.reservations import ReservationBatcher
 from vssd.calls.campaign import AttemptEnd, CampaignSettings, ReserveAsk, abandon_cap
 from vssd.calls.gate import DialGate, DialRefused, Lease
 from vssd.calls.model import Call
 from vssd.calls.outcomes import Outcome
+from vssd.events import (
+    CampaignCallConnected,
+    CampaignCallEnded,
+    CampaignCallStarted,
+    CampaignUpdate,
+    SystemAlert,
+)
 from vssd.tasks import TaskSet, wait_event
 
 log = logging.getLogger("vssd.dialer")
@@ -155,7 +162,7 @@ class Counters:
 
 class Dialer:
     def __init__(self, bus: LeadBus, store: LeadStore, campaigns: Campaigns, slots: DialSlots, lines: CallLines,
-                 gate: DialGate, operators: OperatorPool, clock: Clock, events: EventBus, *,
+                 gate: DialGate, operators: OperatorPool, clock: Clock, events: EventSink, *,
                  call_ids: Callable[[], str], policy_for: Callable[[CampaignSettings], Any],
                  tick_s: float = 0.05) -> None:
         self.bus, self.store, self.campaigns = bus, store, campaigns
@@ -259,8 +266,7 @@ class Dialer:
             await self._publish_or_later(campaign_id)
         else:
             await self._drain_hopper(run)
-        self.events.publish("campaign.update", {"campaign_id": campaign_id, "status": run.status})
-        self.bus.publish_event(f"campaign.{run.status}", {"campaign_id": campaign_id, "status": run.status})
+        self.events.emit(CampaignUpdate(campaign_id=campaign_id, status=run.status))
         self.wake()
 
     async def publish_pending(self, campaign_id: str, batch: int = 200) -> int:
@@ -488,8 +494,8 @@ class Dialer:
             self._ended(live, _not_placed(live.attempt_id))
             return
         failpoints.hit("after_originate_write")
-        self.bus.publish_event("call.started", {"call_id": live.attempt_id, "campaign_id": run.id,
-                                                "lead_id": live.lead_id, "slot_id": live.slot_id})
+        self.events.emit(CampaignCallStarted(call_id=live.attempt_id, campaign_id=run.id, lead_id=live.lead_id,
+                                             slot_id=live.slot_id))
         if live.call.outcome is not None:
             self.on_call_final(live.call)
 
@@ -576,8 +582,8 @@ class Dialer:
         live.run.pacer.observe_connect(now, now - (live.answered_at or now))
         # seed 004's call_started/answered/ended reach clients derived from call.update (realtime); these are
         # the campaign's own facts: which operator took the call, and the attempt's stored outcome
-        self.events.publish("campaign.call_connected", {"call_id": live.attempt_id, "operator_id": op.id,
-                                                        "campaign_id": live.run.id, "answer_time": live.answered_at})
+        self.events.emit(CampaignCallConnected(call_id=live.attempt_id, operator_id=op.id, campaign_id=live.run.id,
+                                               answer_time=live.answered_at))
         return True
 
     async def _abandon(self, live: Live, now: float) -> None:
@@ -661,11 +667,9 @@ class Dialer:
         if live.operator is not None:  # connect → free again, wrap-up included (what `busy_since` spans)
             live.run.pacer.observe_release(now, now - (live.connected_at or now) + self.operators.wrapup_s)
             self.operators.call_ended(live.operator)
-        payload = {"call_id": live.attempt_id, "campaign_id": live.run.id, "lead_id": live.lead_id,
-                   "outcome": str(outcome), "duration": call.talk_s or 0, "status": "completed"
-                   if call.answered_at is not None else "failed", "end_time": now}
-        self.events.publish("campaign.call_ended", payload)
-        self.bus.publish_event("call.ended", payload)
+        self.events.emit(CampaignCallEnded(
+            call_id=live.attempt_id, campaign_id=live.run.id, lead_id=live.lead_id, outcome=str(outcome),
+            duration=call.talk_s or 0, status="completed" if call.answered_at is not None else "failed", end_time=now))
         self.wake()
 
     # ---- retries, watchdog -----------------------------------------------------------------------------------
@@ -729,9 +733,8 @@ class Dialer:
         self.counters.stalls += 1
         message = (f"pending leads, READY slots and free operators but no attempt for {self.stall_after_s:.0f} s")
         log.error("dialer stalled: %s", message)
-        self.events.publish("system.alert", {"type": "dialer_stalled", "severity": "critical", "message": message,
-                                             "timestamp": self.clock.now()})
-        self.bus.publish_event("system.alert", {"type": "dialer_stalled", "message": message})
+        self.events.emit(SystemAlert(type="dialer_stalled", severity="critical", message=message,
+                                     timestamp=self.clock.now()))
 
     async def _complete_finished(self) -> None:
         """A running campaign with nothing held, nothing live and no lead left to dial is `completed`."""
@@ -742,8 +745,7 @@ class Dialer:
                 await self.campaigns.complete(run.id)
                 run.status = "completed"
                 log.info("campaign %s completed", run.id)
-                self.events.publish("campaign.update", {"campaign_id": run.id, "status": "completed"})
-                self.bus.publish_event("campaign.completed", {"campaign_id": run.id, "status": "completed"})
+                self.events.emit(CampaignUpdate(campaign_id=run.id, status="completed"))
 
     # ---- reconcile -------------------------------------------------------------------------------------------
     def adopt(self, attempts: Sequence[tuple[Mapping[str, Any], Call]]) -> int:

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from vssd.actors.ports import Clock, EventBus, TimerHandle
+from vssd.actors.ports import Clock, EventSink, TimerHandle
 from vssd.calls.model import Call
+from vssd.events import OperatorLoggedIn, OperatorStatusChanged
 from vssd.tasks import TaskSet
 
 log = logging.getLogger("vssd.operators")
@@ -86,7 +87,7 @@ class Operator:
 class OperatorPool:
     lines: AgentLines
     clock: Clock
-    events: EventBus
+    events: EventSink
     tasks: TaskSet
     wrapup_s: float = 5.0
     on_free: Callable[[], None] = lambda: None
@@ -157,8 +158,7 @@ class OperatorPool:
         channel_id = f"{AGENT_PREFIX}{op.extension}-{op.line_seq}-{int(self.clock.now() * 1000) % 10**9}"
         op.line = await self.lines.originate_agent(op.extension, channel_id)
         self._by_line[channel_id] = op
-        self.events.publish("operator_logged_in", {"operator_id": op.id, "extension": op.extension,
-                                                   "timestamp": self.clock.now()})
+        self.events.emit(OperatorLoggedIn(operator_id=op.id, extension=op.extension, timestamp=self.clock.now()))
 
     # ---- line and call facts (from the AMI callbacks, synchronous) -------------------------------------------
     def on_line_update(self, call: Call) -> None:
@@ -210,8 +210,7 @@ class OperatorPool:
             return
         op.status = status
         op.last_activity = self.clock.now()
-        self.events.publish("operator_status_changed", {"operator_id": op.id, "status": status,
-                                                        "timestamp": op.last_activity})
+        self.events.emit(OperatorStatusChanged(operator_id=op.id, status=status, timestamp=op.last_activity))
 
     def is_line(self, call: Call) -> bool:
         return call.call_id.startswith(AGENT_PREFIX)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from vssd.events import Event
 from vssd.fsm.types import (
     TRANSITION_TOPIC,
     Clock,
-    EventBus,
     TimerHandle,
     TransitionRecord,
     TransitionSink,
@@ -18,7 +18,7 @@ from vssd.fsm.types import (
 __all__ = [
     "TRANSITION_TOPIC",
     "Clock",
-    "EventBus",
+    "EventSink",
     "FaultCallback",
     "Rng",
     "SupervisedActor",
@@ -26,6 +26,12 @@ __all__ = [
     "TransitionRecord",
     "TransitionSink",
 ]
+
+
+class EventSink(Protocol):
+    """Where actors emit catalogued events (`vssd.events.EventDispatcher`). Must not block."""
+
+    def emit(self, event: Event) -> None: ...
 
 
 class SupervisedActor(Protocol):

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from vssd.events import Emitted
+
 
 class SlotDirectory(Protocol):
     """Live slots. A slot view has at least: id, status (free/busy/offline/error), fsm_state, online, type,
@@ -60,17 +62,16 @@ class PasswordVerifier(Protocol):
 
 
 class EventStream(Protocol):
-    """One subscriber's bounded queue on the event bus; `get` yields (topic, data) events in publish order."""
+    """One subscriber's bounded queue on the dispatcher; `get` yields `Emitted` (topic, data, event) in order."""
 
-    async def get(self) -> tuple[str, Mapping[str, Any]]: ...
+    async def get(self) -> Emitted: ...
 
     def close(self) -> None: ...
 
 
 class EventSource(Protocol):
-    """The daemon's in-process event bus (`vssd.bus.EventBus`): topics `call.update` (a call view, see
-    CallFeed), `slot.update` (a slot view, see SlotDirectory), `system.alert`, `pipeline.update`,
-    `rtmp.stream.*`. Publishing never blocks; a subscriber that falls behind loses its oldest events."""
+    """The daemon's event dispatcher (`vssd.events.EventDispatcher`): every event of the catalogue
+    (docs/events.md). Emitting never blocks; a subscriber that falls behind loses its oldest events."""
 
     def subscribe(self, topics: Iterable[str] | None = None, maxsize: int | None = None) -> EventStream: ...
 

@@ -11,11 +11,11 @@ from typing import Any
 from vssd.fsm.types import (
     TRANSITION_TOPIC,
     Clock,
-    EventBus,
     SlotState,
     Timeout,
     Timeouts,
     TimerHandle,
+    TransitionListener,
     TransitionRecord,
     TransitionSink,
 )
@@ -91,13 +91,13 @@ def expire(timer: TimerState, event: str, cause: str, epoch: int) -> None:
 
 
 class TransitionRecorder:
-    """Turns every state change into a `TransitionRecord` for the sink and the bus.
+    """Turns every state change into a `TransitionRecord` for the sink and the listener.
 
     One instance is shared by all machines of a process (it keeps no per-slot state). The machine says
     what the cause was (`machine.transition_cause`); the machine's own entry callbacks run before this
     listener's, and none of them clears what the cause is derived from.
 
-    Sink and bus must not block; if one raises, the error is logged and the machine carries on — a
+    Sink and listener must not block; if one raises, the error is logged and the machine carries on — a
     transition that happened is never undone because it could not be written.
     """
 
@@ -105,12 +105,12 @@ class TransitionRecorder:
         self,
         clock: Clock,
         sink: TransitionSink | None = None,
-        bus: EventBus | None = None,
+        listener: TransitionListener | None = None,
         topic: str = TRANSITION_TOPIC,
     ) -> None:
         self.clock = clock
         self.sink = sink
-        self.bus = bus
+        self.listener = listener
         self.topic = topic
 
     def on_enter_state(
@@ -135,8 +135,8 @@ class TransitionRecorder:
                 self.sink.submit_transition(record)
             except Exception:
                 log.exception("transition sink failed for slot %s", record.slot_id)
-        if self.bus is not None:
+        if self.listener is not None:
             try:
-                self.bus.publish(self.topic, record.as_payload())
+                self.listener.publish(self.topic, record.as_payload())
             except Exception:
-                log.exception("event bus failed for slot %s", record.slot_id)
+                log.exception("transition listener failed for slot %s", record.slot_id)

@@ -129,8 +129,8 @@ class TransitionSink(Protocol):
     def submit_transition(self, record: TransitionRecord) -> None: ...
 
 
-class EventBus(Protocol):
-    """In-process publish/subscribe. Must not block: slow subscribers are the bus's problem."""
+class TransitionListener(Protocol):
+    """Told of every recorded transition (the daemon counts it and emits `slot.update`). Must not block."""
 
     def publish(self, topic: str, payload: Mapping[str, Any]) -> None: ...
 
