@@ -28,6 +28,8 @@ from vssd.api import tokens
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
 from vssd.api.rbac import BUILTIN_ROLES
+from vssd.api.realtime import HUB, Hub
+from vssd.events import EventDispatcher
 from vssd.metrics import Metrics, make_registry
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -239,3 +241,52 @@ async def fresh_store(tmp_path: Path) -> AsyncIterator[Store]:
         if store is not None:
             await store.close()
         await _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# ---- a live API server with an event dispatcher (the real-time tests) ------------------------------------------
+@dataclass
+class Live:
+    server: TestServer
+    deps: ApiDeps
+    bus: EventDispatcher
+    hub: Hub
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    async def token(self, username: str = "admin") -> str:
+        user = await self.deps.users.find_user(username)
+        assert user is not None
+        return tokens.access_token(self.deps, user)
+
+    def deps_token(self, user: Any) -> str:
+        """An access token for a user record as given (tests: chosen permissions)."""
+        return tokens.access_token(self.deps, user)
+
+
+LiveFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def live(user_store: Store) -> AsyncIterator[LiveFactory]:
+    """`await live(demo=..., **hub_settings)` → an API server on a loopback port with an event bus."""
+    servers: list[TestServer] = []
+
+    async def build(*, demo: bool = True, **settings: Any) -> Live:
+        bus = EventDispatcher()
+        deps = ApiDeps(slots=FakeSlots(), calls=FakeCalls(), users=StoreUserDirectory(user_store),
+                       readiness=FakeReadiness(), verify_password=verify_password, jwt_secret=SECRET,
+                       metrics=make_registry(), demo=demo, clock=Clock(), events=bus)
+        app = make_app(deps)
+        app[HUB].configure(**settings)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return Live(server, deps, bus, app[HUB])
+
+    try:
+        yield build
+    finally:
+        for server in servers:
+            await server.close()

@@ -34,7 +34,7 @@ async def test_login_by_username_answers_the_seed_fields(rig: Rig) -> None:
     assert user["role"] == "admin" and user["roles"] == ["admin"]
     assert user["is_active"] is True
     assert len(user["id"]) == 36  # the users.id uuid
-    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"], audience="vssd-api", options={"verify_exp": False})
     assert claims["sub"] == user["id"]
     assert claims["exp"] - claims["iat"] == 3600
     assert claims["iat"] == int(rig.clock.now)
@@ -128,7 +128,7 @@ def _b64(obj: dict) -> str:
 
 async def test_alg_none_token_is_refused(rig: Rig) -> None:
     token = await rig.token("admin")
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="vssd-api", options={"verify_exp": False})
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     resp = await rig.client.get("/api/slots", headers=rig.bearer(unsigned))
     assert resp.status == 401
@@ -148,7 +148,7 @@ async def test_tampered_token_is_refused(rig: Rig) -> None:
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 async def test_other_secret_and_other_algorithm_are_refused(rig: Rig) -> None:
     token = await rig.token("admin")
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="vssd-api", options={"verify_exp": False})
     for key, alg in (("another-secret-another-secret-0123456789", "HS256"), (SECRET, "HS512")):
         forged = jwt.encode(claims, key, algorithm=alg)
         resp = await rig.client.get("/api/slots", headers=rig.bearer(forged))
@@ -182,13 +182,14 @@ async def test_role_permissions_from_the_store_decide(rig: Rig) -> None:
     assert resp.status == 200
 
 
-async def test_demo_allows_anonymous_reads_even_with_the_seeds_placeholder_tokens(demo_rig: Rig) -> None:
+async def test_demo_allows_anonymous_reads_but_refuses_the_documents_placeholder_tokens(demo_rig: Rig) -> None:
     for path in ("/api/slots", "/api/slots/44", "/api/calls/feed"):
         resp = await demo_rig.client.get(path)
         assert resp.status == 200, path
     for header in ("Bearer TOKEN", "Bearer <token>", "Bearer YOUR_JWT_TOKEN", "Basic x"):
         resp = await demo_rig.client.get("/api/slots", headers={"Authorization": header})
-        assert resp.status == 200, header
+        assert resp.status == 401, header
+        _error(await resp.json(), "AUTH_FAIL")
 
 
 async def test_demo_still_honours_a_valid_token_with_its_own_rights(demo_rig: Rig) -> None:

@@ -11,77 +11,20 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import socketio
-from aiohttp.test_utils import TestServer
 
-from tests.api.conftest import SECRET, Clock, FakeCalls, FakeReadiness, FakeSlots
+from tests.api.conftest import LiveFactory
 from vssd.actors.feed import call_view
-from vssd.adapters.store import Store
-from vssd.adapters.store_users import StoreUserDirectory, verify_password
-from vssd.api import tokens
-from vssd.api.app import make_app
-from vssd.api.deps import ApiDeps
-from vssd.api.realtime import HUB, Hub
 from vssd.calls.model import Attempt, Call
-from vssd.events import CallUpdate, EventDispatcher, SlotUpdate
-from vssd.metrics import make_registry
+from vssd.events import CallUpdate, SlotUpdate
 
 NPM = Path(__file__).resolve().parents[2] / ".npm" / "node_modules" / "socket.io-client"
-
-
-@dataclass
-class Live:
-    server: TestServer
-    deps: ApiDeps
-    bus: EventDispatcher
-    hub: Hub
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
-
-    async def token(self, username: str = "admin") -> str:
-        user = await self.deps.users.find_user(username)
-        assert user is not None
-        return tokens.access_token(self.deps, user)
-
-    def deps_token(self, user: Any) -> str:
-        """An access token for a user record as given (tests: chosen permissions)."""
-        return tokens.access_token(self.deps, user)
-
-
-LiveFactory = Callable[..., Any]
-
-
-@pytest.fixture
-async def live(user_store: Store) -> AsyncIterator[LiveFactory]:
-    """`await live(demo=..., **hub_settings)` → an API server on a loopback port with an event bus."""
-    servers: list[TestServer] = []
-
-    async def build(*, demo: bool = True, **settings: Any) -> Live:
-        bus = EventDispatcher()
-        deps = ApiDeps(slots=FakeSlots(), calls=FakeCalls(), users=StoreUserDirectory(user_store),
-                       readiness=FakeReadiness(), verify_password=verify_password, jwt_secret=SECRET,
-                       metrics=make_registry(), demo=demo, clock=Clock(), events=bus)
-        app = make_app(deps)
-        app[HUB].configure(**settings)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        return Live(server, deps, bus, app[HUB])
-
-    try:
-        yield build
-    finally:
-        for server in servers:
-            await server.close()
 
 
 def a_call(n: int = 882, *, answered: bool = False, ended: bool = False) -> dict[str, Any]:
@@ -110,7 +53,7 @@ async def ws_frames(ws: aiohttp.ClientWebSocketResponse, want: str, count: int =
     got: list[dict[str, Any]] = []
     while len(got) < count:
         msg = await asyncio.wait_for(ws.receive(), 5)
-        assert msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY), msg
+        assert msg.type == aiohttp.WSMsgType.TEXT, msg  # text frames: a browser hands binary ones over as a Blob
         frame = json.loads(msg.data)
         if frame["type"] == want:
             got.append(frame)
@@ -214,6 +157,8 @@ async def test_ws_outside_demo_needs_a_token(live: LiveFactory) -> None:
             await http.ws_connect(f"{rig.base}/ws/events?token=not-a-jwt")
         assert refused.value.status == 401
         async with http.ws_connect(f"{rig.base}/ws/events") as ws:  # no token, no first message
+            error = (await ws_frames(ws, "error"))[0]
+            assert error["data"]["code"] == "AUTH_FAIL"
             msg = await asyncio.wait_for(ws.receive(), 5)
             assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4401
         async with http.ws_connect(f"{rig.base}/ws/events") as ws:  # first-message token (seed 004)

@@ -11,7 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.api.test_api_realtime import Live, LiveFactory, a_call, live  # noqa: F401  (the `live` fixture)
+from tests.api.conftest import Live, LiveFactory
+from tests.api.test_api_realtime import a_call
 from vssd.events import (
     CATALOGUE,
     CallUpdate,
@@ -73,7 +74,7 @@ async def _client(rig: Live, permissions: list[str]) -> aiohttp.ClientWebSocketR
 
 async def _frame(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
     msg = await asyncio.wait_for(ws.receive(), 5)
-    assert msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY), msg
+    assert msg.type == aiohttp.WSMsgType.TEXT, msg
     return json.loads(msg.data)
 
 

@@ -78,7 +78,7 @@ async def test_refresh_with_an_access_token_in_the_header(state_rig: Rig) -> Non
     assert resp.status == 200
     body = await resp.json()
     assert body["token"] == body["access_token"] != login["token"] and body["expires"] == 3600
-    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"], audience="vssd-api", options={"verify_exp": False})
     assert claims["iat"] == int(rig.clock.now) and claims["role"] == "operator"
     resp = await rig.client.post("/api/auth/refresh")
     assert resp.status == 422
@@ -124,8 +124,9 @@ def _forge(claims: dict[str, Any], header: dict[str, Any]) -> str:
 async def test_token_attacks_fail(state_rig: Rig) -> None:
     rig = state_rig
     login = await _login(rig)
-    claims = jwt.decode(login["token"], SECRET, algorithms=["HS256"], options={"verify_exp": False})
-    refresh_claims = jwt.decode(login["refresh_token"], SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    lax = {"algorithms": ["HS256"], "audience": "vssd-api", "options": {"verify_exp": False}}
+    claims = jwt.decode(login["token"], SECRET, **lax)
+    refresh_claims = jwt.decode(login["refresh_token"], SECRET, **lax)
     head, body, sig = login["token"].split(".")
     padded = body + "=" * (-len(body) % 4)
     tampered = json.loads(base64.urlsafe_b64decode(padded))

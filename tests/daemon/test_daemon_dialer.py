@@ -213,6 +213,30 @@ async def test_dnc_and_bad_input(tmp_path: Path) -> None:
         assert status == 422
 
 
+async def test_invalid_numbers_are_rejected_at_import_per_row_with_the_reason(tmp_path: Path) -> None:
+    """The dial gate's own `invalid_number` rule, at import: 200 numbers that are not valid numbers never
+    become leads that fail one by one a minute later."""
+    bad = [f"+999{i:07d}" for i in range(100)] + [f"12{i:04d}" for i in range(100)]
+    async with dialer_hub(tmp_path) as (hub, api):
+        leads = [{"phone": n} for n in bad[:100]] + ["+79990003333"] + [{"number": n} for n in bad[100:]]
+        status, body = await api.call("POST", "/api/autodialer/campaigns", json={"name": "bad", "leads": leads})
+        assert status == 201, body
+        assert body["leads_total"] == 1 and len(body["leads_rejected"]) == 200
+        assert {r["reason"] for r in body["leads_rejected"]} == {"invalid_number"}
+        assert [r["phone"] for r in body["leads_rejected"]] == bad
+        assert [r["index"] for r in body["leads_rejected"]] == [*range(100), *range(101, 201)]
+        stored = await hub.query("SELECT phone FROM autodialer_leads WHERE campaign_id = $1", body["id"])
+        assert [r["phone"] for r in stored] == ["+79990003333"]
+        status, more = await api.call("POST", f"/api/autodialer/campaigns/{body['id']}/leads",
+                                      json={"leads": ["+1000", {"phone": "+79990004444"}, {"name": "no phone"}]})
+        assert status == 201, more
+        assert more["imported"] == 1
+        assert [(r["index"], r["reason"]) for r in more["rejected"]] == [(0, "invalid_number"), (2, "invalid_lead")]
+        status, lax = await api.call("POST", "/api/autodialer/campaigns",
+                                     json={"name": "lax", "leads": ["120001"], "settings": {"policy": "none"}})
+        assert status == 201 and lax["leads_total"] == 1, lax  # the `none` policy dials any dialable string
+
+
 pytestmark = pytest.mark.timeout(240)
 
 

@@ -112,7 +112,7 @@ class CampaignDesk:
     async def create_campaign(self, name: str, leads: list[Any] | None, settings: Mapping[str, Any],
                               created_by: str | None) -> dict[str, Any]:
         parsed = settings_of(settings)
-        valid, rejected = parse_leads(leads or [])
+        valid, rejected = parse_leads(leads or [], policy=self.dialer.policy_for(parsed))
         row = await self.campaigns.create(name, parsed.model_dump(mode="json"), parsed.slot_type, created_by)
         if valid:
             await self.leads.add_leads(str(row["id"]), valid)
@@ -158,16 +158,21 @@ class CampaignDesk:
 
     async def run_campaign(self, campaign_id: str, leads: list[Any] | None, created_by: str | None) -> dict[str, Any]:
         """Seed 002's run-campaign: inline leads are added first."""
-        if await self.campaigns.get(campaign_id) is None:
+        row = await self.campaigns.get(campaign_id)
+        if row is None:
             raise LookupError(campaign_id)
         rejected: list[dict[str, Any]] = []
         if leads:
-            valid, rejected = parse_leads(leads)
+            valid, rejected = parse_leads(leads, policy=self._policy_of(row))
             if valid:
                 await self.leads.add_leads(campaign_id, valid)
         view = await self.set_campaign(campaign_id, "run")
         view["leads_rejected"] = rejected
         return view
+
+    def _policy_of(self, row: Mapping[str, Any]) -> Any:
+        """The compliance policy the dial gate will apply to this campaign's leads."""
+        return self.dialer.policy_for(settings_of(row.get("settings")))
 
     async def preview(self, campaign_id: str) -> dict[str, Any]:
         if await self.campaigns.get(campaign_id) is None:
@@ -182,7 +187,7 @@ class CampaignDesk:
         row = await self.campaigns.get(campaign_id)
         if row is None:
             raise LookupError(campaign_id)
-        valid, rejected = parse_leads(leads)
+        valid, rejected = parse_leads(leads, policy=self._policy_of(row))
         ids = await self.leads.add_leads(campaign_id, valid) if valid else []
         if row["status"] == "running":
             await self.dialer.campaign_changed(campaign_id)

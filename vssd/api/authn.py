@@ -1,8 +1,10 @@
 """Who is asking, and may they: the `authorize` middleware (every route's declared permission, deny by
 default, the API rate limits) and the helpers handlers use.
 
-A valid bearer token, not revoked and of a live refresh family, is the caller; in demo mode only, a read
-without a usable token is anonymous and read-only (SPEC: the seeds' examples work as written).
+A valid bearer token, not revoked and of a live refresh family, is the caller. A presented token that fails
+verification (bad signature, `alg: none`, another algorithm, expired, revoked, wrong audience) is 401
+AUTH_FAIL in every mode; in demo mode only, a read that presents no credentials at all is anonymous and
+read-only (SPEC: the documents' examples work as written).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from vssd.api.acl import allowed
-from vssd.api.deps import ApiDeps, deps_of
+from vssd.api.deps import DEPS, ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail
 from vssd.api.ports import AuthState
 from vssd.api.rbac import AUTHENTICATED, needs_of
@@ -77,21 +79,24 @@ def bearer(request: web.Request) -> str | None:
 
 
 def _decoded(request: web.Request) -> Principal:
-    """The caller by the token alone (signature, algorithm, expiry); see `resolve` for revocation."""
+    """The caller by the token alone (signature, algorithm, audience, expiry); see `resolve` for revocation.
+    No credentials: anonymous for a demo read, else 401. Presented credentials that fail: 401, always."""
     deps = deps_of(request)
-    anonymous_ok = deps.demo and request.method in ("GET", "HEAD")
-    try:
-        token = bearer(request)
-        if token is not None:
-            return principal(deps, token)
-    except ApiError as err:
-        if not anonymous_ok:
-            raise
-        log.debug("auth.demo_token_ignored", reason=err.message)
-        return ANONYMOUS
-    if anonymous_ok:
+    token = bearer(request)
+    if token is not None:
+        return principal(deps, token)
+    if deps.demo and request.method in ("GET", "HEAD"):
         return ANONYMOUS
     raise auth_fail()
+
+
+async def verified(app: web.Application, token: str) -> Principal:
+    """The principal of a presented token, checked against the denylist and the refresh families too (the
+    real-time handshake and first-message auth use it); 401 AUTH_FAIL when it fails."""
+    who = principal(app[DEPS], token)
+    if not await app[STATE].token_ok(who.jti, who.family):
+        raise auth_fail("token revoked")
+    return who
 
 
 async def resolve(request: web.Request) -> Principal:

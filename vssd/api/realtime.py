@@ -9,7 +9,10 @@ One `Hub` per app subscribes to the daemon's event bus (`ApiDeps.events`) and fa
   is full (it is `buffer` events behind) is disconnected at once — its transport aborted — and never slows the
   hub or the daemon; it resyncs through REST when it reconnects. For Socket.IO the buffer is engine.io's queue.
 - Auth: a token from the Socket.IO auth payload, the `token` query parameter, `Authorization: Bearer`, or (on
-  `/ws/events`) a first message `{"type": "auth", "token": …}`. The demo admits anonymous read-only clients.
+  `/ws/events`) a first message `{"type": "auth", "token": …}`. The demo admits anonymous read-only clients that
+  present no token at all; a presented token that fails is refused in every mode (401 before the upgrade; after
+  an auth message: an `error` frame and close 4401). An accepted auth message is answered with a fresh
+  `connected` frame.
 - Subscriptions: a client gets every group it may read until it sends `subscribe:calls` / `subscribe:slots`
   (Socket.IO event, or `{"type": "subscribe:calls"}` on the WebSocket); from then on only what it subscribed to.
 - aiohttp-cors must not be applied to the `/socket.io/` route (engine.io answers CORS itself).
@@ -29,10 +32,10 @@ import socketio
 from aiohttp import WSMsgType, web
 
 from vssd.api.acl import allowed
-from vssd.api.authn import bearer
-from vssd.api.deps import DEPS, ApiDeps
+from vssd.api.authn import bearer, verified
+from vssd.api.deps import DEPS
 from vssd.api.errors import ApiError
-from vssd.api.tokens import ANONYMOUS, Principal, principal
+from vssd.api.tokens import ANONYMOUS, Principal
 from vssd.events import CATALOGUE, GROUP_PERMISSION, Emitted
 from vssd.log import get_logger
 from vssd.tasks import TaskSet
@@ -69,11 +72,12 @@ class Outgoing:
     def __init__(self, topic: str, data: Mapping[str, Any]) -> None:
         self.topic = topic
         self.data = data
-        self._frame: bytes | None = None
+        self._frame: str | None = None
 
-    def ws_frame(self) -> bytes:
+    def ws_frame(self) -> str:
+        """The `/ws/events` text frame (text, not binary: a browser hands binary frames over as a Blob)."""
         if self._frame is None:
-            self._frame = orjson.dumps({"type": self.topic, "event": self.topic, "data": self.data})
+            self._frame = orjson.dumps({"type": self.topic, "event": self.topic, "data": self.data}).decode()
         return self._frame
 
 
@@ -269,28 +273,21 @@ HUB: web.AppKey[Hub] = web.AppKey("vssd_realtime_hub", Hub)
 CORS_ORIGINS: web.AppKey[tuple[str, ...]] = web.AppKey("vssd_cors_origins", tuple)
 
 
-# ---- auth --------------------------------------------------------------------------------------------------------
-def resolve(deps: ApiDeps, token: str | None) -> Principal | None:
-    """The principal of a token. Demo: no/placeholder token → anonymous. Otherwise a bad token raises (401) and
-    no token returns None (the caller may still accept a first-message token)."""
-    if token:
-        try:
-            return principal(deps, token)
-        except ApiError:
-            if deps.demo:
-                return ANONYMOUS
-            raise
-    return ANONYMOUS if deps.demo else None
+# ---- auth ---------------------------------------------------------------------------------------------------------
+async def identify(app: web.Application, token: str | None) -> Principal | None:
+    """The principal of a handshake token. A presented token is verified (401 AUTH_FAIL when it fails, in every
+    mode); no token: anonymous in the demo, otherwise None (`/ws/events` may still take a first-message token)."""
+    if token is not None:
+        return await verified(app, token)
+    return ANONYMOUS if app[DEPS].demo else None
 
 
 def handshake_token(request: web.Request) -> str | None:
+    """The token of the handshake: `?token=` or `Authorization: Bearer` (401 when that header is malformed)."""
     token = request.query.get("token")
-    if token:
+    if token is not None:
         return token
-    try:
-        return bearer(request)
-    except ApiError:
-        return None if request.app[DEPS].demo else "malformed"
+    return bearer(request)
 
 
 def _parse(text: str) -> dict[str, Any]:
@@ -303,51 +300,81 @@ def _parse(text: str) -> dict[str, Any]:
 
 # ---- /ws/events --------------------------------------------------------------------------------------------------
 async def ws_events(request: web.Request) -> web.StreamResponse:
-    deps, hub = request.app[DEPS], request.app[HUB]
-    who = resolve(deps, handshake_token(request))  # 401 before the upgrade for a bad token outside the demo
+    hub = request.app[HUB]
+    who = await identify(request.app, handshake_token(request))  # 401 before the upgrade for a bad token
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
     await ws.prepare(request)
     if who is None:
-        who = await _first_message_auth(ws, deps, hub.settings.auth_timeout_s)
+        who = await _first_message_auth(ws, request.app, hub.settings.auth_timeout_s)
         if who is None:
-            await ws.close(code=UNAUTHORIZED_CLOSE, message=b"unauthorized")
             return ws
 
     async def send(event: Outgoing) -> None:
-        await ws.send_bytes(event.ws_frame())
+        await ws.send_str(event.ws_frame())
 
     transport = request.transport
     client = hub.join(Client("ws", who, hub.settings.buffer, send, lambda: transport and transport.abort()))
-    client.offer(Outgoing("connected", {"user": who.username, "anonymous": who.anonymous}))
+    client.offer(connected(who))
     try:
         async for msg in ws:
-            if msg.type == WSMsgType.TEXT:
-                _on_ws_message(deps, client, _parse(msg.data))
+            refused = await _on_ws_message(request.app, client, _parse(msg.data)) if msg.type == WSMsgType.TEXT \
+                else None
+            if refused is not None:
+                hub.leave(client)
+                await _refuse(ws, refused)
+                break
     finally:
         hub.leave(client)
     return ws
 
 
-async def _first_message_auth(ws: web.WebSocketResponse, deps: ApiDeps, timeout_s: float) -> Principal | None:
+def connected(who: Principal) -> Outgoing:
+    """The frame that tells a client who the hub takes it for (on connect, and in answer to an auth message)."""
+    return Outgoing("connected", {"user": who.username, "role": who.role, "anonymous": who.anonymous,
+                                  "authenticated": not who.anonymous})
+
+
+def auth_error(message: str) -> Outgoing:
+    return Outgoing("error", {"code": "AUTH_FAIL", "message": message})
+
+
+async def _refuse(ws: web.WebSocketResponse, message: str) -> None:
+    """Answer a failed auth with an error frame, then close the connection (4401)."""
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_str(auth_error(message).ws_frame())
+    await ws.close(code=UNAUTHORIZED_CLOSE, message=b"unauthorized")
+
+
+async def _first_message_auth(ws: web.WebSocketResponse, app: web.Application, timeout_s: float) -> Principal | None:
+    """Outside the demo, a connection without a handshake token must authenticate with its first message
+    (the Smart Call Center API's `{"type": "auth", "token": ...}`); otherwise error frame and close."""
     try:
         msg = await ws.receive(timeout=timeout_s)
     except TimeoutError:
+        await _refuse(ws, "no token: send {\"type\": \"auth\", \"token\": ...} first")
         return None
     body = _parse(msg.data) if msg.type == WSMsgType.TEXT else {}
     if body.get("type") != "auth" or not isinstance(body.get("token"), str):
+        await _refuse(ws, "the first message must be {\"type\": \"auth\", \"token\": ...}")
         return None
     try:
-        return principal(deps, body["token"])
-    except ApiError:
+        return await verified(app, body["token"])
+    except ApiError as err:
+        await _refuse(ws, err.message)
         return None
 
 
-def _on_ws_message(deps: ApiDeps, client: Client, body: dict[str, Any]) -> None:
+async def _on_ws_message(app: web.Application, client: Client, body: dict[str, Any]) -> str | None:
+    """Handle one client message; the reason when it was an auth message whose token failed (the caller closes)."""
     kind = str(body.get("type") or body.get("event") or "")
-    if kind == "auth" and isinstance(body.get("token"), str):
-        with contextlib.suppress(ApiError):
-            client.who = principal(deps, body["token"])
-        return
+    if kind == "auth":
+        token = body.get("token")
+        try:
+            client.who = await verified(app, token if isinstance(token, str) else "")
+        except ApiError as err:
+            return err.message
+        client.offer(connected(client.who))
+        return None
     verb, _, group = kind.partition(":")
     groups = [group] if group else [str(g) for g in body.get("topics", ()) if isinstance(g, str)]
     if verb in ("subscribe", "unsubscribe"):
@@ -356,6 +383,7 @@ def _on_ws_message(deps: ApiDeps, client: Client, body: dict[str, Any]) -> None:
                 client.subscribe(name, on=verb == "subscribe")
     elif kind == "ping":
         client.offer(Outgoing("pong", {}))
+    return None
 
 
 # ---- Socket.IO ---------------------------------------------------------------------------------------------------
@@ -373,11 +401,13 @@ def make_sio(app: web.Application, hub: Hub) -> socketio.AsyncServer:
         request: web.Request = environ["aiohttp.request"]
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            who = resolve(deps, token or handshake_token(request))
-        except ApiError:
-            who = None
+            who = await identify(app, token if isinstance(token, str) else handshake_token(request))
+        except ApiError as err:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "unauthorized", {"code": err.code, "message": err.message}) from None
         if who is None:
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+            raise socketio.exceptions.ConnectionRefusedError(
+                "unauthorized", {"code": "AUTH_FAIL", "message": "a token is required"})
         sids[sid] = hub.join(Client("sio", who, hub.settings.buffer, _sio_sender(sio, sid, hub.settings.buffer),
                                     request.transport.abort if request.transport else lambda: None))
 

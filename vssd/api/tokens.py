@@ -19,8 +19,9 @@ from vssd.api.errors import auth_fail
 from vssd.api.ports import UserRecord
 
 ISSUER = "vssd"
+AUDIENCE = "vssd-api"  # a token minted for another audience (another service on the same secret) is refused
 LEEWAY_S = 30
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ", "iss", "jti"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ", "iss", "aud", "jti"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ def new_id() -> str:
 
 def _encode(deps: ApiDeps, claims: dict[str, Any], ttl_s: int, jti: str | None = None) -> str:
     now = int(deps.clock())
-    body = {**claims, "iss": ISSUER, "iat": now, "exp": now + ttl_s, "jti": jti or new_id()}
+    body = {**claims, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + ttl_s, "jti": jti or new_id()}
     return jwt.encode(body, deps.jwt_secret, algorithm=deps.jwt_algorithm)
 
 
@@ -71,7 +72,7 @@ def decode(deps: ApiDeps, token: str, typ: str = "access") -> dict[str, Any]:
     """The verified claims, or 401 (AUTH_FAIL; AUTH_002 when only expired)."""
     try:
         claims = jwt.decode(
-            token, deps.jwt_secret, algorithms=[deps.jwt_algorithm], issuer=ISSUER,
+            token, deps.jwt_secret, algorithms=[deps.jwt_algorithm], issuer=ISSUER, audience=AUDIENCE,
             options={"verify_exp": False, "require": REQUIRED_CLAIMS},
         )
     except jwt.PyJWTError as err:

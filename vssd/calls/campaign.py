@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vssd.calls.gate import DialRefused, normalise
+from vssd.calls.gate import DialRefused, check_valid, normalise
 from vssd.calls.policy import Policy
 
 DialMode = Literal["preview", "progressive", "ratio", "predictive"]
@@ -59,10 +59,12 @@ LEAD_KEYS = ("phone", "number", "name", "tz", "data", "region")
 MAX_LEADS_PER_REQUEST = 100_000
 
 
-def parse_leads(items: Any, region: str | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def parse_leads(items: Any, region: str | None = None,
+                policy: Policy | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Leads in either seed shape (`{"phone", "name"}` — 001, `{"number", "name"}` — 002), optional `tz` (IANA)
     and `data` (object). Returns (valid rows for the store, rejected [{index, reason}]): one bad row never
-    loses the others."""
+    loses the others. With `policy`, a number the dial gate would refuse as `invalid_number` is rejected here
+    (the gate's own rule, `check_valid`)."""
     if not isinstance(items, list):
         raise ValueError("INVALID_PARAMS", "leads must be an array")
     if len(items) > MAX_LEADS_PER_REQUEST:
@@ -71,13 +73,25 @@ def parse_leads(items: Any, region: str | None = None) -> tuple[list[dict[str, A
     rejected: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            valid.append(_lead_row(item, region))
+            valid.append(_lead_row(item, region, policy))
+        except DialRefused as err:
+            rejected.append(_rejection(index, item, err.reason, err.message))
         except ValueError as err:
-            rejected.append({"index": index, "reason": str(err.args[-1])})
+            rejected.append(_rejection(index, item, "invalid_lead", str(err.args[-1])))
     return valid, rejected
 
 
-def _lead_row(item: Any, region: str | None) -> dict[str, Any]:
+def _rejection(index: int, item: Any, reason: str, message: str) -> dict[str, Any]:
+    """One rejected row: its index, the number as given (when there is one), a reason code (`invalid_number`,
+    the dial gate's; `invalid_lead` for a malformed row) and a message a person can act on."""
+    phone = item.get("phone", item.get("number")) if isinstance(item, dict) else item
+    row: dict[str, Any] = {"index": index, "reason": reason, "message": message}
+    if isinstance(phone, str | int) and not isinstance(phone, bool):
+        row["phone"] = str(phone)
+    return row
+
+
+def _lead_row(item: Any, region: str | None, policy: Policy | None = None) -> dict[str, Any]:
     if isinstance(item, str):
         item = {"phone": item}
     if not isinstance(item, dict):
@@ -85,10 +99,9 @@ def _lead_row(item: Any, region: str | None) -> dict[str, Any]:
     phone = item.get("phone", item.get("number"))
     if not isinstance(phone, str | int) or isinstance(phone, bool) or not str(phone).strip():
         raise ValueError("phone (or number) is required")
-    try:
-        e164 = normalise(str(phone), item.get("region") if isinstance(item.get("region"), str) else region)
-    except DialRefused as err:
-        raise ValueError(err.message) from None
+    e164 = normalise(str(phone), item.get("region") if isinstance(item.get("region"), str) else region)
+    if policy is not None:
+        check_valid(e164, str(phone), policy)
     name = item.get("name", "")
     if not isinstance(name, str) or len(name) > 200:
         raise ValueError("name must be a string of at most 200 characters")

@@ -54,6 +54,14 @@ class DialRefused(Exception):
         self.retry_at = retry_at
 
 
+def check_valid(key: str, number: str, policy: Policy) -> None:
+    """The one `invalid_number` rule beyond `normalise`: a policy that requires valid numbers (every campaign
+    preset but `none`) refuses what phonenumbers does not call valid. The gate applies it before each dial and
+    the campaign import per lead row, so an undialable lead is rejected at import with this reason."""
+    if policy.require_valid and not is_valid_e164(key):
+        raise DialRefused("invalid_number", f"{number!r} is not a valid international number")
+
+
 @lru_cache(maxsize=65536)
 def normalise(number: str, region: str | None = None) -> str:
     """The key a number is locked under: E.164 when `phonenumbers` finds it a possible number (international,
@@ -180,8 +188,7 @@ class DialGate:
 
     def _admit(self, number: str, policy: Policy, t: float) -> str:
         key = self.key(number)
-        if policy.require_valid and not is_valid_e164(key):
-            raise DialRefused("invalid_number", f"{number!r} is not a valid international number")
+        check_valid(key, number, policy)
         if key in self._dnc:
             raise DialRefused("dnc", f"{key} is on the do-not-call list")
         if key in self._held:
