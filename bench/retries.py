@@ -33,7 +33,7 @@ import orjson
 from vssd.actors.dialer import Dialer
 from vssd.adapters.broker_local import LocalBus
 from vssd.adapters.store import Store
-from vssd.adapters.store_campaigns import DialerRecords
+from vssd.adapters.store_dialer_records import DialerRecords
 from vssd.api.server import is_loopback
 from vssd.fsm import LoopClock
 

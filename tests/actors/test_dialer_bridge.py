@@ -14,12 +14,14 @@ import pytest
 
 from tests.conftest import require_service
 from tests.pg import scratch_database
-from vssd.actors.dialer import Dialer, Live, Run
+from vssd.actors.dialer import Dialer
+from vssd.actors.dialer_state import Live, Run
 from vssd.actors.operators import Operator, OperatorPool
 from vssd.actors.pacing import Pacer
 from vssd.adapters.broker_local import LocalBus
 from vssd.adapters.store import Store
-from vssd.adapters.store_dialer import StoreCampaigns, StoreLeads
+from vssd.adapters.store_campaigns import StoreCampaigns
+from vssd.adapters.store_leads import StoreLeads
 from vssd.calls.campaign import CampaignSettings
 from vssd.calls.gate import Lease
 from vssd.calls.model import Attempt, Call, Leg

@@ -1,5 +1,6 @@
-"""The autodialer's record (vssd/adapters/store_dialer.py) on the real PostgreSQL (one migrated scratch database
-for the module, emptied before each test)."""
+"""The autodialer's record (vssd/adapters/store_leads.py, store_campaigns.py, store_dnc.py, store_dead_letters.py,
+store_operators.py) on the real PostgreSQL (one migrated scratch database for the module, emptied before each
+test)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,13 @@ from tests.pg import SERVER, scratch_database
 from vssd.actors.dialer_ports import DeadLetter
 from vssd.actors.reservations import ReservationBatcher
 from vssd.adapters.store import Store
-from vssd.adapters.store_dialer import (
-    LEAD_STATUSES,
-    StoreCampaigns,
-    StoreDeadLetters,
-    StoreDnc,
-    StoreLeads,
-    StoreOperators,
-)
+from vssd.adapters.store_campaigns import StoreCampaigns
+from vssd.adapters.store_dead_letters import StoreDeadLetters
+from vssd.adapters.store_dialer_sql import LEAD_STATUSES
+from vssd.adapters.store_dnc import StoreDnc
+from vssd.adapters.store_leads import StoreLeads
 from vssd.adapters.store_migrate import apply_migrations, load_migrations, migrations_dir
+from vssd.adapters.store_operators import StoreOperators
 from vssd.calls.campaign import AttemptEnd, ReserveAsk
 from vssd.tasks import TaskSet
 
@@ -746,7 +745,7 @@ async def test_0002_applies_over_0001_with_leads():
 
 
 async def test_the_dialers_campaigns_port(store):
-    """What vssd/actors/dialer.py's `Campaigns` port and the app ask of StoreLeads."""
+    """What the dialer's `Campaigns` port (vssd/actors/dialer_ports.py) and the app ask of StoreLeads."""
     leads, campaigns, ops = StoreLeads(store), StoreCampaigns(store), StoreOperators(store)
     running = await campaigns.create("r", {"mode": "progressive"})
     await campaigns.set_status(running["id"], "running")

@@ -3,7 +3,7 @@
 - `LeadBus` — RabbitMQ (`vssd/adapters/amqp.py`, aio-pika) or the in-process broker
   (`vssd/adapters/broker_local.py`) with the same semantics: lead messages, dead letters with reasons,
   prefetch, published events.
-- `LeadStore` — PostgreSQL (`vssd/adapters/store_dialer.py`): the record of every lead's state and of every
+- `LeadStore` — PostgreSQL (`vssd/adapters/store_leads.py`): the record of every lead's state and of every
   dial attempt. The dialer commits there first and acks the broker after.
 
 Lead statuses (column `autodialer_leads.status`): pending (stored, not yet published) → queued (published) →
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from vssd.calls.campaign import AttemptEnd, Reservation, ReserveAsk
+from vssd.calls.model import Call
 
 LEAD_FINAL = ("done", "failed", "dnc", "expired", "unknown", "cancelled")
 LEAD_STATUSES = ("pending", "queued", "dialing", "retry", *LEAD_FINAL)
@@ -125,3 +126,49 @@ class LeadStore(Protocol):
 
     async def mark_unknown(self, attempt_ids: Sequence[str]) -> None:
         """Those attempts and their leads → unknown."""
+
+
+# ---- what the dialer drives: slots, PBX lines, campaign rows ---------------------------------------------
+class DialSlots(Protocol):
+    """The slot farm as the dialer sees it (built in vssd/app.py over `SlotFarm`)."""
+
+    def ready_slots(self, slot_type: str | None) -> list[str]: ...
+
+    def sim_key(self, slot_id: str) -> str | None: ...
+
+    async def dial(self, slot_id: str, number: str, attempt_id: str, ring_timeout_s: float, caller_id: str,
+                   tags: Mapping[str, Any]) -> Call: ...
+
+
+class CallLines(Protocol):
+    """The PBX actions the dialer takes on answered calls (`CallPump`)."""
+
+    async def bridge(self, channel1: str, channel2: str) -> None: ...
+
+    async def redirect(self, channel: str, context: str, exten: str = "s") -> None: ...
+
+
+class Campaigns(Protocol):
+    """Campaign rows and lead publishing support (`StoreLeads` implements it)."""
+
+    async def get_campaign(self, campaign_id: str) -> Mapping[str, Any] | None: ...
+
+    async def running_campaigns(self) -> list[Mapping[str, Any]]: ...
+
+    async def take_pending(self, campaign_id: str, limit: int) -> list[Mapping[str, Any]]: ...
+
+    async def unqueue(self, lead_ids: Sequence[int]) -> None: ...
+
+    async def add_dead_letter(self, letter: DeadLetter, lead_id: int | None) -> None: ...
+
+    async def lead_rows(self, lead_ids: Sequence[int]) -> list[Mapping[str, Any]]: ...
+
+    async def queued_for(self, campaign_id: str, limit: int, after_id: int = 0) -> list[Mapping[str, Any]]: ...
+
+    async def pending_count(self, campaign_id: str) -> int: ...
+
+    async def dialable_count(self, campaign_id: str) -> int: ...
+
+    async def current_period(self, campaign_id: str, period_days: float = 30) -> Mapping[str, Any] | None: ...
+
+    async def complete(self, campaign_id: str) -> None: ...

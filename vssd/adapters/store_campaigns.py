@@ -1,94 +1,141 @@
-"""The dialer's `Campaigns` port (vssd/actors/dialer.py) over the dialer tables of vssd/adapters/store_dialer.py:
-campaign rows, publishing support, dead letters, and the operators (users with role operator and an extension,
-mirrored into `operators` so statuses and dispositions have a row)."""
+"""Campaign rows in PostgreSQL (`StoreCampaigns`, table `campaigns` of `migrations/0002_dialer.sql`): settings
+as a dict, status changes, their leads' and attempts' counts and the compliance ledger."""
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from vssd.adapters.store import Store
-from vssd.adapters.store_dialer import (
-    UTC_MIDNIGHT,
-    StoreCampaigns,
-    StoreDeadLetters,
-    StoreDnc,
-    StoreLeads,
-    StoreOperators,
+from vssd.adapters.store_dialer_sql import (
+    CAMPAIGN_STATUSES,
+    LEAD_STATUSES,
+    SLOT_TYPES,
+    filters_where,
+    jsonb_text,
+    page_of,
+    read,
+    row_dict,
+    write,
 )
 
-_OPERATOR_USERS = f"""
-SELECT u.id::text AS id, u.id::text AS user_id, coalesce(nullif(u.name, ''), u.username) AS name, u.extension,
-       u.group_id, coalesce(o.status, 'offline') AS status,
-       (SELECT count(*) FROM dial_attempts a
-        WHERE a.operator_id = u.id::text AND a.reserved_at >= {UTC_MIDNIGHT}) AS calls_today
-FROM users u LEFT JOIN operators o ON o.user_id = u.id
-WHERE u.role = 'operator' AND u.extension IS NOT NULL AND u.is_active ORDER BY u.extension
+CAMPAIGN_COLUMNS = ("id, name, status, slot_type, settings::text AS settings, created_by::text AS created_by, "
+                     "created_at, started_at, stopped_at, updated_at")
+_STATUS_COUNTS = """
+SELECT (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb)::text
+        FROM (SELECT status, count(*) AS n FROM autodialer_leads WHERE campaign_id = $1 GROUP BY status) s
+       ) AS statuses,
+       a.attempts, a.answered, a.abandoned, a.unknown,
+       (SELECT count(*) FROM dead_letters WHERE campaign_id = $1) AS dead_lettered
+FROM (SELECT count(*) AS attempts, count(*) FILTER (WHERE answered) AS answered,
+             count(*) FILTER (WHERE abandoned) AS abandoned, count(*) FILTER (WHERE state = 'unknown') AS unknown
+      FROM dial_attempts WHERE campaign_id = $1) a
+"""
+# Successive periods of `$2` seconds from the campaign's first attempt up to the one holding `$3` (unix seconds).
+_LEDGER = """
+WITH first AS (SELECT min(reserved_at) AS t0 FROM dial_attempts WHERE campaign_id = $1),
+periods AS (
+    SELECT g, t0 + g * make_interval(secs => $2) AS ps, t0 + (g + 1) * make_interval(secs => $2) AS pe
+    FROM first, generate_series(0, greatest(0, floor(extract(epoch FROM to_timestamp($3) - t0) / $2))::int) AS g
+    WHERE t0 IS NOT NULL
+)
+SELECT p.ps AS period_start, p.pe AS period_end, count(a.attempt_id) AS attempts,
+       count(*) FILTER (WHERE a.answered) AS answered, count(*) FILTER (WHERE a.abandoned) AS abandoned,
+       count(*) FILTER (WHERE a.state = 'unknown') AS unknown
+FROM periods p
+LEFT JOIN dial_attempts a ON a.campaign_id = $1 AND a.reserved_at >= p.ps AND a.reserved_at < p.pe
+GROUP BY p.g, p.ps, p.pe ORDER BY p.g
 """
 
 
-class DialerRecords(StoreLeads):
-    """`StoreLeads` (the LeadStore and Campaigns ports) plus the operators keyed by user id (what the API's
-    own-rule compares; `StoreLeads.operator_rows` keys them by the operators table's id) and the gate's history."""
+def _rate(abandoned: int, answered: int) -> float:
+    return abandoned / answered if answered else 0.0
+
+
+class StoreCampaigns:
+    """Campaign rows (settings as a dict), their status counts and the compliance ledger."""
 
     def __init__(self, store: Store) -> None:
-        super().__init__(store)
-        self.campaigns = StoreCampaigns(store)
-        self.dead = StoreDeadLetters(store)
-        self.operators = StoreOperators(store)
+        self.store = store
 
-    async def pending_count(self, campaign_id: str) -> int:
-        """Leads of the campaign not in a final state."""
-        return int(await self.store.run("fetchval",
-            "SELECT count(*) FROM autodialer_leads WHERE campaign_id = $1 "
-            "AND status IN ('pending', 'queued', 'dialing', 'retry')", campaign_id))
+    async def create(self, name: str, settings: Mapping[str, Any], slot_type: str | None = None,
+                     created_by: str | None = None) -> dict[str, Any]:
+        """A draft campaign; returns its row."""
+        if slot_type is not None and slot_type.upper() not in SLOT_TYPES:
+            raise ValueError("INVALID_PARAMS", f"slot_type must be one of {SLOT_TYPES}")
+        row = await write(self.store, "fetchrow",
+                           f"INSERT INTO campaigns (name, settings, slot_type, created_by) "
+                           f"VALUES ($1, $2::jsonb, $3, $4::uuid) RETURNING {CAMPAIGN_COLUMNS}",
+                           name, jsonb_text(dict(settings)), slot_type.upper() if slot_type else None, created_by,
+                           doing="creating a campaign")
+        return row_dict(row, "settings")  # type: ignore[return-value]
 
-    async def current_period(self, campaign_id: str, period_days: float = 30) -> dict[str, Any] | None:
-        """The compliance period in progress (the ledger's last), start as unix seconds; None before any attempt."""
-        periods = await self.campaigns.ledger(campaign_id, period_days)
-        if not periods:
-            return None
-        last = periods[-1]
-        return {"started_at": last["period_start"].timestamp(), "answered": int(last["answered"]),
-                "abandoned": int(last["abandoned"])}
+    async def get(self, campaign_id: str) -> dict[str, Any] | None:
+        row = await read(self.store, "fetchrow", f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1",
+                          campaign_id)
+        return row_dict(row, "settings")
 
-    async def dialable_count(self, campaign_id: str) -> int:
-        """Leads of the campaign waiting to be dialled now (pending or queued; not those waiting for a retry)."""
-        return int(await self.store.run("fetchval",
-            "SELECT count(*) FROM autodialer_leads WHERE campaign_id = $1 AND status IN ('pending', 'queued')",
-            campaign_id))
+    async def list(self, limit: int = 50, offset: int = 0,
+                   status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Newest first, and the total."""
+        where, args = filters_where({"status": status}, {"status": "status = {}"})
+        return await page_of(self.store, CAMPAIGN_COLUMNS, "campaigns", where, args, "created_at DESC, id",
+                           limit, offset, "settings")
 
-    async def complete(self, campaign_id: str) -> None:
-        await self.campaigns.set_status(campaign_id, "completed", only_from=("running",))
+    async def set_status(self, campaign_id: str, status: str,
+                         only_from: Sequence[str] | None = None) -> dict[str, Any] | None:
+        """Set the status (running stamps `started_at` the first time and clears `stopped_at`; stopped and
+        completed stamp `stopped_at`); returns the row. With `only_from`, a compare-and-set: None when the
+        current status is not one of them. LookupError when there is no such campaign."""
+        if status not in CAMPAIGN_STATUSES:
+            raise ValueError("INVALID_PARAMS", f"status must be one of {CAMPAIGN_STATUSES}")
+        row = await write(
+            self.store, "fetchrow",
+            "UPDATE campaigns SET status = $2, updated_at = now(), "
+            "started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END, "
+            "stopped_at = CASE WHEN $2 = 'running' THEN NULL WHEN $2 IN ('stopped', 'completed') THEN now() "
+            "ELSE stopped_at END "
+            f"WHERE id = $1 AND ($3::text[] IS NULL OR status = ANY($3::text[])) RETURNING {CAMPAIGN_COLUMNS}",
+            campaign_id, status, None if only_from is None else list(only_from), doing="setting a campaign status")
+        if row is None and await self.get(campaign_id) is None:
+            raise LookupError(campaign_id)
+        return row_dict(row, "settings")
 
-    async def operator_rows(self) -> list[dict[str, Any]]:
-        """Operators keyed by user id (what the API's own-rule compares), each mirrored into `operators`."""
-        rows = [dict(r) for r in await self.store.run("fetch", _OPERATOR_USERS)]
-        for row in rows:
-            await self.operators.upsert(row["user_id"], row["extension"], group_id=row.get("group_id"))
-        return rows
+    async def status_counts(self, campaign_id: str) -> dict[str, Any]:
+        """leads_total; pending (pending + queued + retry + dialing: not yet final); attempts, answered
+        (abandoned calls included), abandoned, abandon_rate (abandoned / answered, 0.0 without answers),
+        unknown (attempts), dead_lettered; `statuses`: leads per status (every status, 0 when none)."""
+        row = await read(self.store, "fetchrow", _STATUS_COUNTS, campaign_id)
+        statuses = dict.fromkeys(LEAD_STATUSES, 0) | orjson.loads(row["statuses"])
+        return {
+            "leads_total": sum(statuses.values()),
+            "pending": sum(statuses[s] for s in ("pending", "queued", "retry", "dialing")),
+            "attempts": row["attempts"], "answered": row["answered"], "abandoned": row["abandoned"],
+            "abandon_rate": _rate(row["abandoned"], row["answered"]),
+            "unknown": row["unknown"], "dead_lettered": row["dead_lettered"], "statuses": statuses,
+        }
 
-    async def by_user(self, user_id: str) -> dict[str, Any] | None:
-        return await self.operators.by_user(user_id)
+    async def ledger(self, campaign_id: str, period_days: float = 30,
+                     now: float | None = None) -> list[dict[str, Any]]:
+        """The compliance ledger: successive periods of `period_days` from the campaign's first attempt up to
+        the one holding `now` (unix seconds; default the database's clock), each {period_start, period_end,
+        attempts, answered, abandoned, abandon_rate, unknown}. Empty before the first attempt."""
+        if period_days <= 0:
+            raise ValueError("INVALID_PARAMS", "period_days must be positive")
+        at = now if now is not None else float(await read(self.store, "fetchval",
+                                                            "SELECT extract(epoch FROM now())::float8"))
+        rows = await read(self.store, "fetch", _LEDGER, campaign_id, float(period_days) * 86400.0, at)
+        return [{**dict(r), "abandon_rate": _rate(r["abandoned"], r["answered"])} for r in rows]
 
-    async def operator_stats(self, user_id: str, since: datetime, until: datetime) -> dict[str, Any]:
-        return await self.operators.stats(user_id, since, until)
 
-    async def set_status(self, operator_id: str, status: str) -> dict[str, Any]:
-        return await self.operators.set_status(operator_id, status)
+def __getattr__(name: str) -> Any:
+    """Transitional: vssd/app.py still imports `DialerRecords` from here (it is being edited elsewhere); it lives
+    in store_dialer_records.py (imported late: that module builds on this one). Delete once app.py imports it
+    from there."""
+    if name == "DialerRecords":
+        from vssd.adapters.store_dialer_records import DialerRecords
 
-    async def add_disposition(self, attempt_id: str | None, lead_id: int | None, operator_id: str | None,
-                              code: str, notes: str = "") -> dict[str, Any]:
-        """`StoreOperators.add_disposition` by the operator's user id (a `dnc` row carries its `number`)."""
-        op = await self.operators.by_user(operator_id) if operator_id else None
-        return await self.operators.add_disposition(attempt_id, lead_id, str(op["id"]) if op else None, code, notes)
-
-    async def gate_history(self, days: float = 32.0) -> tuple[set[str], list[dict[str, Any]]]:
-        """What the dial gate rebuilds from at start: the DNC list and the attempts of the last `days`."""
-        rows = await self.attempts_since(time.time() - days * 86400)
-        ended = sorted((r["ended_at"], n) for n, r in enumerate(rows) if r["ended_at"] is not None)
-        order = {n: seq for seq, (_, n) in enumerate(ended)}  # outcomes in the order they arrived
-        attempts = [{"number": r["number"], "sim_key": r["sim_key"], "slot_id": r["slot_id"], "at": r["reserved_at"],
-                     "outcome": r["outcome"], "talk_s": r["talk_s"], "seq": order.get(n)} for n, r in enumerate(rows)]
-        return await StoreDnc(self.store).all_numbers(), attempts
+        return DialerRecords
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
