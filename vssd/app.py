@@ -36,8 +36,9 @@ from vssd.adapters.redis_state import RedisAuthState
 from vssd.adapters.store import Store
 from vssd.adapters.store_audit import StoreAuditLog
 from vssd.adapters.store_calls import StoreCallHistory
-from vssd.adapters.store_campaigns import DialerRecords
-from vssd.adapters.store_dialer import StoreDnc, StoreLeads
+from vssd.adapters.store_dialer_records import DialerRecords
+from vssd.adapters.store_dnc import StoreDnc
+from vssd.adapters.store_leads import StoreLeads
 from vssd.adapters.store_trunks import TrunkStore
 from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
 from vssd.api.app import make_app

@@ -128,14 +128,3 @@ class StoreCampaigns:
                                                             "SELECT extract(epoch FROM now())::float8"))
         rows = await read(self.store, "fetch", _LEDGER, campaign_id, float(period_days) * 86400.0, at)
         return [{**dict(r), "abandon_rate": _rate(r["abandoned"], r["answered"])} for r in rows]
-
-
-def __getattr__(name: str) -> Any:
-    """Transitional: vssd/app.py still imports `DialerRecords` from here (it is being edited elsewhere); it lives
-    in store_dialer_records.py (imported late: that module builds on this one). Delete once app.py imports it
-    from there."""
-    if name == "DialerRecords":
-        from vssd.adapters.store_dialer_records import DialerRecords
-
-        return DialerRecords
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
