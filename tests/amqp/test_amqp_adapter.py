@@ -67,7 +67,7 @@ async def test_a_lead_queue_with_other_arguments_is_fatal(settings: AmqpSettings
 
 async def test_the_seeds_unbounded_slot_status_is_used_as_it_is(settings: AmqpSettings):
     names = BusNames(settings.prefix)
-    await existing_queue(names.slot_status)  # as the seed's definitions.json declares it
+    await existing_queue(names.slot_status)  # as the operating manual's definitions.json declares it
     bus = AmqpBus(settings)
     await bus.start()
     try:

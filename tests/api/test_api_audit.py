@@ -66,7 +66,7 @@ async def test_clients_add_entries_as_themselves(rig: Rig) -> None:
     resp = await rig.client.post("/api/security/audit", json={"action": "guacamole.connect", "resource": "slot 44",
                                                                "user_id": "forged", "details": {"x": 1}},
                                  headers=op)
-    assert resp.status == 403  # operators write no audit (seed 000: logs are the supervisor's and admin's)
+    assert resp.status == 403  # operators write no audit (routes reference: logs are the supervisor's and admin's)
     admin_token = await rig.token("admin")
     resp = await rig.client.post("/api/security/audit", json={"action": "guacamole.connect", "resource": "slot 44",
                                                                "user_id": "forged", "details": {"x": 1}},

@@ -1,4 +1,4 @@
-"""GET /api/calls/feed: seed 002's bare array, pagination and X-Total-Count, filters handed to the CallFeed."""
+"""GET /api/calls/feed: the WORKSPACE API's bare array, pagination and X-Total-Count, filters handed to the CallFeed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /api/calls (seed 004: `{items, total, page, pages}`), /api/calls/:id, /api/cdr/records and
+"""GET /api/calls (the Smart Call Center API's `{items, total, page, pages}`), /api/calls/:id, /api/cdr/records and
 /api/pbx/cdr/:id over calls stored in the real PostgreSQL. Each test tags its rows with a campaign of its
 own, so the session's shared database never mixes tests."""
 
@@ -39,7 +39,7 @@ async def stored(make_rig: RigFactory, user_store: Store) -> tuple[CallsRig, str
     return crig, campaign, ids
 
 
-async def test_history_is_seed_004s_page_shape(stored: tuple[CallsRig, str, dict[str, str]]) -> None:
+async def test_history_is_the_smart_call_center_page_shape(stored: tuple[CallsRig, str, dict[str, str]]) -> None:
     crig, campaign, ids = stored
     resp = await crig.get(f"/api/calls?campaign_id={campaign}&limit=2&skip=2")
     body = await resp.json()

@@ -1,5 +1,5 @@
-"""GET /api/calls/stats (seed 004): computed by SQL over calls stored in a REAL PostgreSQL database of the test's
-own, for each period and a group; who may read it (admin, manager, supervisor); refusals."""
+"""GET /api/calls/stats (the Smart Call Center API): computed by SQL over calls stored in a REAL PostgreSQL database
+of the test's own, for each period and a group; who may read it (admin, manager, supervisor); refusals."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """RBAC against the seeds' role descriptions, written out by hand (NOT derived from vssd/api/rbac.py):
 
-- seed 000 "РОЛИ И ПРАВА ДОСТУПА": admin — everything, users and roles; operator — calls, slots, CRM,
+- the routes reference, "РОЛИ И ПРАВА ДОСТУПА": admin — everything, users and roles; operator — calls, slots, CRM,
   ❌ user management; seller — leads, CRM notes, call history, ❌ slots, ❌ starting calls; supervisor —
   monitoring, reports, logs, ❌ settings.
-- seed 001 "Роли в системе": supervisor sees all data read-only.
-- seed 004: `/api/admin/*` is admin only; `PUT /api/operators/{id}/status` — operator only its own status.
+- the operating manual, "Роли в системе": supervisor sees all data read-only.
+- the Smart Call Center API: `/api/admin/*` is admin only; `PUT /api/operators/{id}/status` — operator only its
+  own status.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
     ("seller1", "GET", "/api/slots/44", None, 403),
     ("seller1", "GET", "/api/users", None, 403),
     ("seller1", "GET", "/api/admin/users", None, 403),
-    # supervisor: everything read-only (001), logs (000), but seed 004's admin routes are admin's
+    # supervisor: everything read-only (operating manual), logs (routes reference), but the Smart Call Center API's
+    # admin routes are admin's
     ("super1", "GET", "/api/slots", None, 200),
     ("super1", "GET", "/api/calls/feed", None, 200),
     ("super1", "GET", "/api/security/audit", None, 200),
@@ -56,18 +58,18 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
     ("super1", "POST", "/api/users", NEW_USER, 403),
     ("super1", "POST", "/api/roles", {"name": "y_role", "permissions": ["calls:read"]}, 403),
     ("super1", "GET", "/api/admin/users", None, 403),
-    # manager (004): calls list yes; admin routes no
+    # manager (Smart Call Center API): calls list yes; admin routes no
     ("mgr1", "GET", "/api/calls/feed", None, 200),
     ("mgr1", "GET", "/api/admin/users", None, 403),
     ("mgr1", "POST", "/api/admin/users", NEW_USER, 403),
     # autodialer and operators. This rig wires no autodialer desk: a request that passes authorization answers
     # 503 from the handler, a refused one 403.
-    # seed 004: GET /api/operators — admin, manager, supervisor (not an operator)
+    # the Smart Call Center API: GET /api/operators — admin, manager, supervisor (not an operator)
     ("op12", "GET", "/api/operators", None, 403),
     ("super1", "GET", "/api/operators", None, 503),
     ("mgr1", "GET", "/api/operators", None, 503),
     ("seller1", "GET", "/api/operators", None, 403),
-    # seed 000: seller works with leads, never starts calls; supervisor watches, changes nothing
+    # the routes reference: seller works with leads, never starts calls; supervisor watches, changes nothing
     ("seller1", "GET", "/api/autodialer/leads", None, 503),
     ("seller1", "POST", "/api/autodialer/run-campaign", {"campaign_id": "c1"}, 403),
     ("super1", "GET", "/api/autodialer/campaigns", None, 503),
@@ -79,7 +81,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
     # issue 5: only an admin requeues an `unknown` lead
     ("mgr1", "POST", "/api/autodialer/leads/1/requeue", None, 403),
     ("admin", "POST", "/api/autodialer/leads/1/requeue", None, 503),
-    # seed 000: the operator manages calls (dispositions), not campaigns
+    # the routes reference: the operator manages calls (dispositions), not campaigns
     ("op12", "POST", "/api/autodialer/dispositions", {"call_id": "c_1", "code": "sale"}, 503),
     ("op12", "GET", "/api/autodialer/campaigns", None, 403),
 ]
@@ -120,8 +122,9 @@ async def test_every_role_reads_itself(rig: Rig) -> None:
 
 
 async def test_operator_may_set_only_its_own_status(rig: Rig) -> None:
-    """Seed 004: `PUT /api/operators/{id}/status` — admin, and an operator for its own status only. The rig wires
-    no autodialer, so a request that passes authorization answers 503 from the handler; one refused is 403."""
+    """The Smart Call Center API: `PUT /api/operators/{id}/status` — admin, and an operator for its own status only.
+    The rig wires no autodialer, so a request that passes authorization answers 503 from the handler; one refused
+    is 403."""
     app = make_app(rig.deps)
     client = TestClient(TestServer(app))
     await client.start_server()

@@ -161,7 +161,7 @@ async def test_ws_outside_demo_needs_a_token(live: LiveFactory) -> None:
             assert error["data"]["code"] == "AUTH_FAIL"
             msg = await asyncio.wait_for(ws.receive(), 5)
             assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4401
-        async with http.ws_connect(f"{rig.base}/ws/events") as ws:  # first-message token (seed 004)
+        async with http.ws_connect(f"{rig.base}/ws/events") as ws:  # first-message token (Smart Call Center API)
             await ws.send_json({"type": "auth", "token": await rig.token("op12")})
             assert (await ws_frames(ws, "connected"))[0]["data"]["user"] == "op12"
         async with http.ws_connect(f"{rig.base}/ws/events", params={"token": await rig.token()}) as ws:
@@ -320,7 +320,7 @@ async def test_a_call_published_on_the_bus_reaches_clients_as_the_rest_feed_show
         async with http.get(f"{rig.base}/api/calls/feed", params={"limit": "1"}) as resp:
             assert resp.status == 200, await resp.text()
             listed = await resp.json()
-    rows = listed  # a bare JSON array (seed 002)
+    rows = listed  # a bare JSON array (the WORKSPACE API)
     assert rows and rows[0]["call_id"] == "c_4242"
     assert {k: pushed[k] for k in ("call_id", "slot", "status", "state", "phone_number")} == \
         {k: rows[0][k] for k in ("call_id", "slot", "status", "state", "phone_number")}

@@ -70,7 +70,7 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_family(state_rig: Rig
 
 
 async def test_refresh_with_an_access_token_in_the_header(state_rig: Rig) -> None:
-    """Seed 002: `POST /api/auth/refresh` with `Authorization: Bearer <token>` answers a new token."""
+    """The WORKSPACE API: `POST /api/auth/refresh` with `Authorization: Bearer <token>` answers a new token."""
     rig = state_rig
     login = await _login(rig, "op12")
     rig.clock.now += 600

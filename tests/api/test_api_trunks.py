@@ -1,5 +1,5 @@
-"""Trunks over the REAL store (TrunkStore on a database of its own): seed 001's create body, CRUD, duplicate
-names, validation, slot counts, deleting a trunk unbinds its slots, RBAC per seed role."""
+"""Trunks over the REAL store (TrunkStore on a database of its own): the operating manual's create body,
+CRUD, duplicate names, validation, slot counts, deleting a trunk unbinds its slots, RBAC per documented role."""
 
 from __future__ import annotations
 

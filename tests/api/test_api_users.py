@@ -1,5 +1,5 @@
-"""Users through the API on a fresh REAL PostgreSQL database: seed 004's validation and error codes, the
-seeds' two route families, the last-admin rule (also under concurrency), no privilege escalation."""
+"""Users through the API on a fresh REAL PostgreSQL database: the Smart Call Center API's validation and error
+codes, the documents' two route families, the last-admin rule (also under concurrency), no privilege escalation."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def _create(rig: Rig, body: dict[str, Any], path: str = "/api/admin/users"
     return await rig.client.post(path, json=body, headers=await _admin(rig))
 
 
-async def test_seed_004_create_then_log_in(users_rig: Rig) -> None:
+async def test_smart_call_center_create_then_log_in(users_rig: Rig) -> None:
     resp = await _create(users_rig, OPERATOR)
     assert resp.status == 201, await resp.text()
     user = await resp.json()
@@ -54,7 +54,7 @@ INVALID = [
 ]
 
 
-async def test_seed_004_validation(users_rig: Rig) -> None:
+async def test_smart_call_center_validation(users_rig: Rig) -> None:
     for change, field in INVALID:
         body = {k: v for k, v in {**OPERATOR, **change}.items() if v is not None}
         resp = await _create(users_rig, body)

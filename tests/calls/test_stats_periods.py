@@ -1,4 +1,5 @@
-"""The statistics periods (UTC days, vssd/calls/periods.py) and an operator's figures in seed 004's shape."""
+"""The statistics periods (UTC days, vssd/calls/periods.py) and an operator's figures in the Smart Call Center
+API's shape."""
 
 from __future__ import annotations
 

@@ -93,8 +93,8 @@ def _iso(value: Any) -> str | None:
 
 
 def seed_view(view: dict[str, Any], owner: str | None) -> dict[str, Any]:
-    """A call view with the seeds' other names: 002 (number, start_time, end_time) and 004 (caller/called
-    number, operator_id, answer_time)."""
+    """A call view with the source documents' other names: the WORKSPACE API's (number, start_time, end_time)
+    and the Smart Call Center API's (caller/called number, operator_id, answer_time)."""
     out = dict(view)
     out.update(number=view.get("phone_number"), called_number=view.get("phone_number"),
                start_time=view.get("started_at"), answer_time=view.get("answered_at"),

@@ -157,7 +157,7 @@ class CampaignDesk:
         return await self.campaign_status(campaign_id)
 
     async def run_campaign(self, campaign_id: str, leads: list[Any] | None, created_by: str | None) -> dict[str, Any]:
-        """Seed 002's run-campaign: inline leads are added first."""
+        """The WORKSPACE API's run-campaign: inline leads are added first."""
         row = await self.campaigns.get(campaign_id)
         if row is None:
             raise LookupError(campaign_id)

@@ -143,8 +143,8 @@ async def _connect_plain(settings: AmqpSettings) -> aio_pika.abc.AbstractConnect
 
 async def declare_topology(settings: AmqpSettings, names: BusNames) -> None:
     """Exchanges, queues and bindings; safe to run any number of times and against a broker that has them.
-    A side queue that exists with other arguments (e.g. the seed's unbounded `slot.status`) is used as it is,
-    with a warning; the lead and dead-letter queues must match (else BrokerFatal)."""
+    A side queue that exists with other arguments (e.g. the operating manual's unbounded `slot.status`) is used as it
+    is, with a warning; the lead and dead-letter queues must match (else BrokerFatal)."""
     conn = await _connect_plain(settings)
     try:
         ch = await conn.channel()

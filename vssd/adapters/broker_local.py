@@ -126,7 +126,7 @@ class BusNames:
         return self._n("vss.gacs.commands")
 
     def event_bindings(self) -> list[tuple[str, str]]:
-        """(queue, pattern) bound to `vss.events`: the seed's `slot.*` → `slot.status`, and `call.#`."""
+        """(queue, pattern) bound to `vss.events`: the operating manual's `slot.*` → `slot.status`, and `call.#`."""
         return [(self.slot_status, "slot.*"), (self.call_events, "call.#")]
 
     def command_bindings(self) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """Call history queries for the API (`CallHistory` of `vssd/actors/call_control.py`): filtered, paged
-`calls` rows with the seeds' status words, one call by `c_<n>` or attempt id, its legs, and seed 004's
-statistics over a time window.
+`calls` rows with the seeds' status words, one call by `c_<n>` or attempt id, its legs, and the Smart Call Center
+API's statistics over a time window.
 
     history = StoreCallHistory(store)
     rows, total = await history.find_calls(50, 0, {"status": "completed", "date_from": "2026-11-22T00:00:00+00:00"})
@@ -72,8 +72,8 @@ FROM totals
 
 
 def stats_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Seed 004's shape: counts, whole-second averages, service level in % (one decimal), peak hour "HH:00";
-    null where there is nothing to average (no answered call, no finished call, no call)."""
+    """The Smart Call Center API's shape: counts, whole-second averages, service level in % (one decimal), peak
+    hour "HH:00"; null where there is nothing to average (no answered call, no finished call, no call)."""
     finished = row["answered"] + row["missed"]
     return {
         "total_calls": row["total"], "answered_calls": row["answered"], "missed_calls": row["missed"],
@@ -141,8 +141,8 @@ class StoreCallHistory:
         return [dict(r) for r in rows]
 
     async def call_stats(self, start: datetime, end: datetime, group_id: str | None = None) -> dict[str, Any]:
-        """Seed 004's `GET /api/calls/stats` over calls dialled in [start, end) (of the operators of `group_id`
-        when given). `ConnectionError` when the store cannot answer."""
+        """The Smart Call Center API's `GET /api/calls/stats` over calls dialled in [start, end) (of the operators
+        of `group_id` when given). `ConnectionError` when the store cannot answer."""
         try:
             rows = await self.store._fetch(STATS_SQL, start, end, group_id, SLA_S, BUSIEST)
         except StoreError as err:

@@ -1,6 +1,6 @@
 """The security audit: every mutating request (POST/PUT/PATCH/DELETE) is recorded — who, role, what
 (method and route), target (the path's ids), ip and result — and `GET|POST /api/security/audit` read and
-add entries (seed 000). Bodies are never recorded (they carry passwords).
+add entries (the routes reference). Bodies are never recorded (they carry passwords).
 
 Recording happens after the answer is computed and never fails the request: an audit sink that is down
 or slow (over `RECORD_TIMEOUT_S`) costs a warning in the log, not the caller's write.
@@ -104,7 +104,7 @@ async def list_entries(request: web.Request) -> web.Response:
 
 @needs("vssd.audit.create")
 async def add_entry(request: web.Request) -> web.Response:
-    """A client's own audit entry (seed 000 "Запись аудита"): who is the caller, never the body."""
+    """A client's own audit entry (the routes reference's "Запись аудита"): who is the caller, never the body."""
     data = await object_body(request)
     problems: list[dict[str, Any]] = []
     action = text_field(data, "action", problems, max_len=200)

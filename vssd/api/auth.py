@@ -2,7 +2,7 @@
 
 Login answers an access token and a refresh token of a new family. Refresh with `refresh_token` in the
 body rotates it (single use: presenting a rotated one again ends the whole family, access tokens
-included); refresh with only a valid access token in the header (seed 002) answers a new access token.
+included); refresh with only a valid access token in the header (the WORKSPACE API) answers a new access token.
 Logout revokes the access token (denylist until its expiry) and ends its family.
 
 argon2 verification is CPU-heavy and blocking, so it runs on a small private thread pool with a bounded
@@ -217,7 +217,7 @@ async def me(request: web.Request) -> web.Response:
 
 @needs(AUTHENTICATED)
 async def rolecheck(request: web.Request) -> web.Response:
-    """Seed 002: `?action=call.start` (any alias spelling) → allowed, and the caller's permissions."""
+    """The WORKSPACE API's `?action=call.start` (any alias spelling) → allowed, and the caller's permissions."""
     action = request.query.get("action", "").strip()
     if not action:
         raise invalid([detail(["query", "action"], "field required")])

@@ -1,10 +1,11 @@
-"""The autodialer (seeds 000/001/002): campaigns, leads, the DNC list, dead letters, dispositions.
+"""The autodialer (the routes reference, the operating manual and the WORKSPACE API): campaigns, leads, the DNC
+list, dead letters, dispositions.
 
 - `GET|POST /api/autodialer/campaigns`, `GET /api/autodialer/campaigns/{id}`, `…/{id}/status`, `…/{id}/ledger`
   (the compliance ledger), `POST …/{id}/leads` (import: JSON array or `text/csv`), `POST …/{id}/pause|resume`,
   `GET …/{id}/preview` and `POST …/{id}/preview/confirm` (preview mode: the operator confirms each call);
 - `POST /api/autodialer/run-campaign|stop-campaign|pause-campaign|resume-campaign` with `{"campaign_id"}`
-  (run-campaign also takes inline `leads`, seed 002);
+  (run-campaign also takes inline `leads`, as in the WORKSPACE API);
 - `GET /api/autodialer/leads` (filters campaign_id, status, phone; paging), `POST /api/autodialer/leads/{id}/requeue`
   (admin: an `unknown` lead back to the queue — never done automatically);
 - `GET|POST /api/autodialer/dnc`, `DELETE /api/autodialer/dnc/{number}`; `GET /api/autodialer/dead-letters`;

@@ -1,6 +1,7 @@
-"""Calls: `POST /api/call/start|end`, `GET /api/call/{id}`, `GET /api/calls` (seed 004's `{items, total, page,
-pages}`), `GET /api/calls/active`, `GET /api/calls/{id}`, `GET /api/cdr/records` through the CallDesk port (below
-the feed), and `GET /api/calls/feed`: recent and live calls, newest first, as the bare array seed 002 shows
+"""Calls: `POST /api/call/start|end`, `GET /api/call/{id}`, `GET /api/calls` (the Smart Call Center API's
+`{items, total, page, pages}`), `GET /api/calls/active`, `GET /api/calls/{id}`, `GET /api/cdr/records` through the
+CallDesk port (below the feed), and `GET /api/calls/feed`: recent and live calls, newest first, as the bare array
+the WORKSPACE API shows
 (`call_id`, `slot`, `number`, `user`, `status`, `start_time` …) with `limit`/`offset`/`skip` and
 `X-Total-Count`. Filters: `slot_id`, `status`, `outcome`, `direction`, `number`/`phone_number`, and the
 date filters SPEC names (`date`, `date_from`/`date_to`, `start_date`/`end_date`), passed to the CallFeed
@@ -33,7 +34,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 PASSED = ("slot_id", "status", "outcome", "direction")
 DATE_ALIASES = {"date_from": "date_from", "start_date": "date_from", "date_to": "date_to", "end_date": "date_to"}
-# Seed 002's names for fields the CallFeed port names otherwise.
+# The WORKSPACE API's names for fields the CallFeed port names otherwise.
 SEED_ALIASES = {"number": "phone_number", "start_time": "started_at", "end_time": "ended_at", "slot": "slot_id"}
 
 
@@ -87,7 +88,7 @@ def filters_of(query: Mapping[str, str]) -> dict[str, str]:
 
 
 def seed_shape(view: dict[str, Any]) -> dict[str, Any]:
-    """The view plus seed 002's field names where the port used its own."""
+    """The view plus the WORKSPACE API's field names where the port used its own."""
     out = dict(view)
     for seed_name, port_name in SEED_ALIASES.items():
         if seed_name not in out and port_name in out:
@@ -142,7 +143,7 @@ def visible(who: Principal, view: Mapping[str, Any]) -> bool:
 
 
 def call_id_of(value: Any) -> str | None:
-    """A call id from a body: `c_<n>`, or seed 003's bare number n (→ `c_<n>`)."""
+    """A call id from a body: `c_<n>`, or the DEMIURGE API reference's bare number n (→ `c_<n>`)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"c_{value}"
     if isinstance(value, str) and 0 < len(value.strip()) <= 64:
@@ -152,7 +153,8 @@ def call_id_of(value: Any) -> str | None:
 
 
 def _start_fields(data: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(number, slot, caller_id) from either body form (seed 002: number/slot; 001/003: phone_number/slot_id)."""
+    """(number, slot, caller_id) from either body form (the WORKSPACE API's number/slot; the operating manual's
+    and the DEMIURGE API reference's phone_number/slot_id)."""
     problems: list[dict[str, Any]] = []
     number_key = "number" if "number" in data else "phone_number"
     number = data.get(number_key)
@@ -235,7 +237,7 @@ async def _history(request: web.Request) -> tuple[list[dict[str, Any]], int, int
 
 @needs("vssd.calls.read")
 async def list_calls(request: web.Request) -> web.Response:
-    """Seed 004: `{items, total, page, pages}` (page from offset/skip and limit)."""
+    """The Smart Call Center API's `{items, total, page, pages}` (page from offset/skip and limit)."""
     items, total, limit, offset = await _history(request)
     body = {"items": items, "total": total, "page": offset // limit + 1, "pages": max(1, math.ceil(total / limit))}
     return json_response(body, headers={TOTAL_HEADER: str(total)})
@@ -251,12 +253,12 @@ async def active_calls(request: web.Request) -> web.Response:
 
 @needs("vssd.cdr.read")
 async def cdr_records(request: web.Request) -> web.Response:
-    """Stored call records (seed 001: `?start_date=…&end_date=…`) as a bare array with `X-Total-Count`."""
+    """Stored call records (the operating manual's `?start_date=…&end_date=…`) as a bare array with `X-Total-Count`."""
     items, total, _, _ = await _history(request)
     return list_response(items, total)
 
 
-# ---- statistics (seed 004) -------------------------------------------------------------------------------------
+# ---- statistics (the Smart Call Center API) --------------------------------------------------------------------
 MAX_GROUP_ID = 64
 
 
@@ -289,8 +291,8 @@ def _stats_query(query: Mapping[str, str]) -> tuple[str, str | None]:
 
 @needs("vssd.reports.calls.read")
 async def call_stats(request: web.Request) -> web.Response:
-    """Seed 004 (admin, manager, supervisor): totals, averages, service level, peak hour and busiest operators
-    of the calls dialled in the period, computed by SQL over the stored calls."""
+    """The Smart Call Center API's figures (admin, manager, supervisor): totals, averages, service level, peak
+    hour and busiest operators of the calls dialled in the period, computed by SQL over the stored calls."""
     period, group_id = _stats_query(request.query)
     start, end = period_window(period, deps_of(request).clock())
     try:

@@ -1,5 +1,6 @@
-"""Monitoring (seeds 000–002): `GET /api/monitor/system|usb|network|slots|slots/{id}`, every value measured
-when asked (see `vssd.api.ports.MonitorFacts`)."""
+"""Monitoring (the routes reference, the operating manual and the WORKSPACE API):
+`GET /api/monitor/system|usb|network|slots|slots/{id}`, every value measured when asked (see
+`vssd.api.ports.MonitorFacts`)."""
 
 from __future__ import annotations
 

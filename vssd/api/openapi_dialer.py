@@ -70,7 +70,7 @@ DIALER_SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/autodialer/campaigns"): Op("List campaigns", array(CAMPAIGN_OUT),
                                              query=(Param("status", CAMPAIGN_STATUS), *PAGING), tag="autodialer"),
     ("POST", "/api/autodialer/campaigns"): Op(
-        "Create a campaign (leads in either seed shape; settings validated)", CAMPAIGN_OUT, 201,
+        "Create a campaign (leads in either documented shape; settings validated)", CAMPAIGN_OUT, 201,
         body=obj(("name",), name={"type": "string", "minLength": 1, "maxLength": 200}, leads=array(LEAD_IN),
                  settings=SETTINGS_IN), tag="autodialer"),
     ("GET", "/api/autodialer/campaigns/{campaign_id}"): Op("One campaign with its counts", CAMPAIGN_OUT,
@@ -129,7 +129,7 @@ DIALER_SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/operators"): Op("List operators", array(OPERATOR_OUT),
                                   query=(Param("status", {"enum": ["online", "busy", "wrapup", "offline"]}),
                                          Param("group_id"), *PAGING), tag="operators"),
-    ("GET", "/api/operators/"): Op("List operators (seed 004 spelling)", array(OPERATOR_OUT),
+    ("GET", "/api/operators/"): Op("List operators (the Smart Call Center API's spelling)", array(OPERATOR_OUT),
                                    query=(Param("status", {"enum": ["online", "busy", "wrapup", "offline"]}),
                                           Param("group_id"), *PAGING), tag="operators"),
     ("PUT", "/api/operators/{operator_id}/status"): Op(

@@ -143,15 +143,15 @@ HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service",
 USERS = Op("List users (bare array, X-Total-Count)", array(ref("User")), query=(Param("role"), *PAGING),
            tag="users")
 USER_OUT = ref("User")
-CALL_LIST = Op("Calls history (seed 004 page)", obj(("items", "total"), items=array(ref("Call")), total=INT,
-                                                    page=INT, pages=INT),
+CALL_LIST = Op("Calls history (the Smart Call Center API's page)",
+               obj(("items", "total"), items=array(ref("Call")), total=INT, page=INT, pages=INT),
                query=(*CALL_FILTERS, Param("operator_id", {"type": "string", "format": "uuid"}), Param("campaign_id"),
                       *PAGING), tag="calls")
 CALL_OUT = ref("Call")
 NULL_INT: Schema = {"type": ["integer", "null"]}
 CALL_STATS = Op(
-    "Call statistics of a period (seed 004; admin, manager, supervisor): UTC days, averages in seconds, service "
-    "level = % of finished calls answered within 20 s of ringing",
+    "Call statistics of a period (the Smart Call Center API; admin, manager, supervisor): UTC days, averages in "
+    "seconds, service level = % of finished calls answered within 20 s of ringing",
     obj(("total_calls", "answered_calls", "missed_calls", "average_duration", "average_wait_time", "service_level",
          "peak_hour", "busiest_operators", "period", "from", "to"),
         total_calls=INT, answered_calls=INT, missed_calls=INT, average_duration=NULL_INT, average_wait_time=NULL_INT,
@@ -200,10 +200,12 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("DELETE", "/api/users/{user_id}"): Op("Delete a user (409 USER_005 for the last admin)",
                                            obj(("success",), success=BOOL, id=ID), tag="users"),
     ("GET", "/api/admin/users"): USERS,
-    ("POST", "/api/admin/users"): Op("Create a user (seed 004)", USER_OUT, 201, body=USER_IN, tag="users"),
-    ("PUT", "/api/admin/users/{user_id}"): Op("Update a user (seed 004)", USER_OUT, body=USER_CHANGE, tag="users"),
-    ("DELETE", "/api/admin/users/{user_id}"): Op("Delete a user (seed 004)", obj(("success",), success=BOOL),
-                                                 tag="users"),
+    ("POST", "/api/admin/users"): Op("Create a user (the Smart Call Center API)", USER_OUT, 201, body=USER_IN,
+                                     tag="users"),
+    ("PUT", "/api/admin/users/{user_id}"): Op("Update a user (the Smart Call Center API)", USER_OUT,
+                                              body=USER_CHANGE, tag="users"),
+    ("DELETE", "/api/admin/users/{user_id}"): Op("Delete a user (the Smart Call Center API)",
+                                                 obj(("success",), success=BOOL), tag="users"),
     ("GET", "/api/admin/users/{user_id}/operator"): Op("The user's operator record, null for a non-operator",
                                                        {"type": ["object", "null"]}, tag="users"),
     ("GET", "/api/roles"): Op("List roles", array(ref("Role")), query=PAGING, tag="roles"),

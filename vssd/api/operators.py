@@ -1,4 +1,4 @@
-"""Operators (seed 004): `GET /api/operators` (filters status, group_id; limit/offset, X-Total-Count),
+"""Operators (the Smart Call Center API): `GET /api/operators` (filters status, group_id; limit/offset, X-Total-Count),
 `PUT /api/operators/{operator_id}/status` (online | busy | offline; an operator may set their own),
 `GET /api/operators/{operator_id}/stats?period=` (today | yesterday | week | month: vssd/calls/periods.py).
 

@@ -1,4 +1,4 @@
-"""PBX routes (seed 002 "SIP / PBX API"): `GET /api/pbx/status` (trunk and endpoint states from the AMI link,
+"""PBX routes (the WORKSPACE API's "SIP / PBX API"): `GET /api/pbx/status` (trunk and endpoint states from the AMI link,
 queried live), `POST /api/pbx/dial` (`{"from": "slot_12", "to": "+380…", "trunk": "trunk-1"}`: a manual call
 through the same dial gate as `/api/call/start`), `POST /api/pbx/route` (`{"call_id", "exten", "context"}`:
 AMI Redirect of a live call's connect side) and `GET /api/pbx/cdr/{id}` (one stored call with its legs).

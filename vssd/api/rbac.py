@@ -26,7 +26,8 @@ _ATTR = "vssd_needs"
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 VERBS = ("read", "create", "update", "delete")
 
-# The seeds' roles (000 "РОЛИ И ПРАВА ДОСТУПА", 001 "Роли в системе", 004 "Roles:" per route), canonical.
+# The documented roles (the routes reference's "РОЛИ И ПРАВА ДОСТУПА", the operating manual's "Роли в системе",
+# the Smart Call Center API's "Roles:" per route), canonical.
 BUILTIN_ROLES: dict[str, list[str]] = {
     "admin": ["#"],
     "manager": ["vssd.slots.#", "vssd.calls.#", "vssd.dashboard.#", "vssd.operators.#", "vssd.queues.#",

@@ -2,7 +2,8 @@
 
 One `Hub` per app subscribes to the daemon's event bus (`ApiDeps.events`) and fans each event out to its clients.
 - Shapes: Socket.IO emits the event name with the view as its data (`socket.on('call.update', data => …)`);
-  `/ws/events` sends `{"type": <event>, "event": <event>, "data": <view>}` (seed 002's and seed 004's framing).
+  `/ws/events` sends `{"type": <event>, "event": <event>, "data": <view>}` (the framing of the WORKSPACE API and the
+  Smart Call Center API).
   `call_started` / `call_answered` / `call_ended` are derived by the dispatcher (vssd/events), not here.
 - `slot.update` is coalesced per slot: at most one per `1 / slot_rate_hz` seconds, the latest state always sent.
 - Backpressure: every client has a bounded send buffer of `buffer` events. Overflow policy: a client whose buffer
@@ -185,7 +186,7 @@ class Coalescer:
 
 
 def slot_payload(view: Mapping[str, Any]) -> dict[str, Any]:
-    """A slot view with seed 003's `slot_id` beside its `id`."""
+    """A slot view with the DEMIURGE API reference's `slot_id` beside its `id`."""
     return {"slot_id": view.get("id"), **view} if "slot_id" not in view else dict(view)
 
 

@@ -1,6 +1,7 @@
-"""Roles: `GET|POST /api/roles`, `POST /api/roles/{id}` (seeds 000–002).
+"""Roles: `GET|POST /api/roles`, `POST /api/roles/{id}` (the routes reference, the operating manual and the
+WORKSPACE API).
 
-Permissions come in any of the seeds' forms — canonical dotted strings, aliases (`calls:read`,
+Permissions come in any of the documented forms — canonical dotted strings, aliases (`calls:read`,
 `call.start`, `slots:write`) or `{"calls": ["read"], "OTTB": ["read", "write"]}` — and are stored
 canonical. A role may not grant anything its creator (or editor) lacks; the builtin roles (admin, manager,
 supervisor, operator, seller: `vssd.api.rbac.BUILTIN_ROLES`, synced into the store at start) are fixed.
@@ -75,7 +76,7 @@ async def update_role(request: web.Request) -> web.Response:
     if current is None:
         raise not_found(f"role {role_id[:64]} not found")
     if current["builtin"]:
-        raise ApiError(409, "ROLE_003", f"role {current['name']} is builtin (the seeds' rights) and fixed")
+        raise ApiError(409, "ROLE_003", f"role {current['name']} is builtin (the documented rights) and fixed")
     data = await object_body(request)
     perms = _permissions(request, data["permissions"]) if "permissions" in data else None
     try:

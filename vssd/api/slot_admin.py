@@ -1,5 +1,6 @@
 """Slot administration: `POST /api/slots`, `PATCH|DELETE /api/slots/{id}`, enroll/disable, restart,
-reboot-device and adb-command (seeds 000–003). Reads stay in `slots.py`.
+reboot-device and adb-command (the routes reference, the operating manual, the WORKSPACE API and the DEMIURGE
+API reference). Reads stay in `slots.py`.
 
 The ports answer `LookupError` (404), `ValueError(code, message)` (409 for conflicts with the slot's state or
 other rows, 422 for bad values), `ConnectionError`/`TimeoutError` (503: the device or adb is unreachable);

@@ -1,4 +1,4 @@
-"""Trunks (seed 001 "Создание транка"): `GET|POST /api/trunks`, `GET|PATCH|DELETE /api/trunks/{id}`.
+"""Trunks (the operating manual's "Создание транка"): `GET|POST /api/trunks`, `GET|PATCH|DELETE /api/trunks/{id}`.
 
 A trunk is a hub of one slot type (auto/mf/ls) with a capacity; views add `slots_count`. Deleting a trunk
 leaves its slots in place, bound to no trunk.

@@ -1,7 +1,8 @@
-"""Users: `GET|POST /api/users`, `PATCH|DELETE /api/users/{id}` (seeds 000–002) and seed 004's
-`GET|POST /api/admin/users`, `PUT|DELETE /api/admin/users/{id}`, `GET /api/admin/users/{id}/operator`.
+"""Users: `GET|POST /api/users`, `PATCH|DELETE /api/users/{id}` (the routes reference, the operating manual and the
+WORKSPACE API) and the Smart Call Center API's `GET|POST /api/admin/users`, `PUT|DELETE /api/admin/users/{id}`,
+`GET /api/admin/users/{id}/operator`.
 
-Seed 004's validation: username unique, 3–50 characters (USER_001); email valid and unique (USER_002);
+The Smart Call Center API's validation: username unique, 3–50 characters (USER_001); email valid and unique (USER_002);
 password at least 6 characters; extension required for an operator, 3–5 digits, unique (USER_003); an
 unknown user is 404 USER_004; the last active admin cannot be deleted, demoted or disabled (409 USER_005).
 Nobody can give a user a role with rights they do not hold themselves.
@@ -207,7 +208,7 @@ async def admin_delete_user(request: web.Request) -> web.Response:
 
 @needs("vssd.admin.users.read")
 async def admin_operator(request: web.Request) -> web.Response:
-    """Seed 004's Operator of a user, or null when the user is not an operator."""
+    """The Smart Call Center API's Operator of a user, or null when the user is not an operator."""
     user_id = _user_id(request)
     user = await admin_of(deps_of(request)).get_user(user_id)
     if user is None:

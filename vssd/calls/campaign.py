@@ -1,6 +1,6 @@
-"""A campaign's settings, as the API takes them (seed 001: max_concurrent_calls, retry_count, retry_delay) plus
-the dial mode, pacing and compliance policy. Stored as `campaigns.settings` (jsonb); validated on the way in
-(unknown keys are refused, so a typo never silently does nothing)."""
+"""A campaign's settings, as the API takes them (the operating manual's max_concurrent_calls, retry_count,
+retry_delay) plus the dial mode, pacing and compliance policy. Stored as `campaigns.settings` (jsonb); validated
+on the way in (unknown keys are refused, so a typo never silently does nothing)."""
 
 from __future__ import annotations
 
@@ -61,10 +61,10 @@ MAX_LEADS_PER_REQUEST = 100_000
 
 def parse_leads(items: Any, region: str | None = None,
                 policy: Policy | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Leads in either seed shape (`{"phone", "name"}` — 001, `{"number", "name"}` — 002), optional `tz` (IANA)
-    and `data` (object). Returns (valid rows for the store, rejected [{index, reason}]): one bad row never
-    loses the others. With `policy`, a number the dial gate would refuse as `invalid_number` is rejected here
-    (the gate's own rule, `check_valid`)."""
+    """Leads in either documented shape (the operating manual's `{"phone", "name"}`, the WORKSPACE API's
+    `{"number", "name"}`), optional `tz` (IANA) and `data` (object). Returns (valid rows for the store, rejected
+    [{index, reason}]): one bad row never loses the others. With `policy`, a number the dial gate would refuse as
+    `invalid_number` is rejected here (the gate's own rule, `check_valid`)."""
     if not isinstance(items, list):
         raise ValueError("INVALID_PARAMS", "leads must be an array")
     if len(items) > MAX_LEADS_PER_REQUEST:

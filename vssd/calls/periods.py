@@ -1,4 +1,5 @@
-"""The report periods of seed 004's statistics (`/api/calls/stats`, `/api/operators/{id}/stats`): UTC days.
+"""The report periods of the Smart Call Center API's statistics (`/api/calls/stats`, `/api/operators/{id}/stats`):
+UTC days.
 
 today; yesterday; week = today and the 6 days before; month = today and the 29 days before — each a
 [start, end) pair of aware datetimes, end at the next UTC midnight.

@@ -142,7 +142,8 @@ _DEFAULT_BLOCKS = {"auto": (6001, 6999), "mf": (7001, 7999), "ls": (8001, 8999)}
 
 
 class NumberingConfig(_Section):
-    """Internal number blocks per slot type (seeds 001/003: AUTO 6xxx, MF 7xxx, LS 8xxx).
+    """Internal number blocks per slot type (the operating manual and the DEMIURGE API reference: AUTO 6xxx,
+    MF 7xxx, LS 8xxx).
 
     Keys are case-insensitive (`numbering.AUTO` or `numbering.auto`); a block given in part keeps the
     default for the other bound, so `VSSD_SLOTS__NUMBERING__AUTO__FIRST=6100` works alone.
