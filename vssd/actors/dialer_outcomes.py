@@ -76,8 +76,8 @@ class CallOutcomes(DialerState):
         live.operator, live.connected_at = op, now
         self.counters.connected += 1
         live.run.pacer.observe_connect(now, now - (live.answered_at or now))
-        # seed 004's call_started/answered/ended reach clients derived from call.update (realtime); these are
-        # the campaign's own facts: which operator took the call, and the attempt's stored outcome
+        # the Smart Call Center API's call_started/answered/ended reach clients derived from call.update; these
+        # are the campaign's own facts: which operator took the call, and the attempt's stored outcome
         self.events.emit(CampaignCallConnected(call_id=live.attempt_id, operator_id=op.id, campaign_id=live.run.id,
                                                answer_time=live.answered_at))
         return True
