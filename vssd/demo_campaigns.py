@@ -43,9 +43,7 @@ def campaigns_flowing(extensions: list[str], max_calls: int = 24, leads_per_camp
     settings = {**SETTINGS, "max_concurrent_calls": max_calls}
 
     async def job(daemon: Daemon) -> None:
-        while daemon.desk is None:  # noqa: ASYNC110 (the desk comes with the API stage, after intake starts)
-            await asyncio.sleep(0.1)
-        desk = daemon.desk
+        desk = daemon.desk  # built by the dialing stage, before the intake stage runs this job
         for user_id in await ensure_operators(daemon, extensions):
             await desk.set_operator_status(user_id, "online")
         events = daemon.events.subscribe(["campaign.call_connected", "campaign.call_ended"], maxsize=10_000)

@@ -43,11 +43,10 @@ class Dialer(AttemptLifecycle, Upkeep):
         self.counters.last_attempt_at = self.clock.now()  # the stall clock starts now, not at the epoch
         await self.bus.consume_dead_letters(self._on_dead_letter)
         await self.bus.consume_leads(self._on_lead, prefetch=1)
-        self.tasks.spawn(self._dial_loop(), "dial-loop")
-        self.tasks.spawn(self._outcome_loop(), "outcomes")
-        self.tasks.spawn(self._capacity_loop(), "prefetch")
-        self.tasks.spawn(self._retry_loop(), "retries")
-        self.tasks.spawn(self._watchdog(), "stall-watchdog")
+        for name, body in (("dial-loop", self._dial_loop), ("outcomes", self._outcome_loop),
+                           ("prefetch", self._capacity_loop), ("retries", self._retry_loop),
+                           ("stall-watchdog", self._watchdog)):
+            self.loops.start(name, body)
         for run in self.runs.values():
             if run.status == "running":
                 await self._republish_queued(run.id)
@@ -56,6 +55,7 @@ class Dialer(AttemptLifecycle, Upkeep):
     async def stop(self, dispatch_grace_s: float = 5.0) -> None:
         """No new round; dispatches under way may finish (a reservation cut off mid-way would turn `unknown` at
         the next start), then whatever is left is cancelled."""
+        await self.loops.stop()
         await self.tasks.cancel_all()
         await self.dispatches.settle(dispatch_grace_s)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vssd.actors.dialer_ports import CallLines, Campaigns, Delivery, DialSlots, LeadBus, LeadStore
+from vssd.actors.loops import Loops
 from vssd.actors.operators import Operator, OperatorPool
 from vssd.actors.pacing import Pacer
 from vssd.actors.ports import Clock, EventSink
@@ -81,7 +82,7 @@ class DialerState:
     def __init__(self, bus: LeadBus, store: LeadStore, campaigns: Campaigns, slots: DialSlots, lines: CallLines,
                  gate: DialGate, operators: OperatorPool, clock: Clock, events: EventSink, *,
                  call_ids: Callable[[], str], policy_for: Callable[[CampaignSettings], Any],
-                 tick_s: float = 0.05) -> None:
+                 tick_s: float = 0.05, loops: Loops | None = None) -> None:
         self.bus, self.store, self.campaigns = bus, store, campaigns
         self.slots, self.lines, self.gate, self.operators = slots, lines, gate, operators
         self.clock, self.events = clock, events
@@ -96,6 +97,7 @@ class DialerState:
         self.finished: deque[tuple[Live, Call]] = deque()  # outcomes to store (bounded by live attempts)
         self.counters = Counters()
         self.tasks = TaskSet("dialer")
+        self.loops = loops or Loops("dialer", clock, events)  # the dialer's rounds, supervised
         self.dispatches = TaskSet("dialer-dispatch")  # one per lead being dispatched (gate, reservation, Originate)
         self.reservations = ReservationBatcher(store, self.dispatches)  # a dispatch round's reservations: one commit
         self._wake = asyncio.Event()

@@ -404,6 +404,11 @@ class AmqpBus:
             raise _classify(err, "start") from err
         self.tasks.spawn(self._drain_events(), "events")
 
+    @property
+    def connected(self) -> bool:
+        """The connection to RabbitMQ is open (false while aio-pika reconnects)."""
+        return self._conn is not None and not self._conn.is_closed
+
     async def close(self) -> None:
         await self.tasks.cancel_all()
         if self._conn is not None:

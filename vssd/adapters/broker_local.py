@@ -396,6 +396,11 @@ class LocalBus:
             await self.broker.start()
         self.started = True
 
+    @property
+    def connected(self) -> bool:
+        """In process: up from `start()` to `close()`."""
+        return self.started
+
     async def close(self) -> None:
         for consumer in (self._leads, self._dead):
             if consumer is not None and not consumer.closed:

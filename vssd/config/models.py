@@ -95,6 +95,7 @@ class DatabaseConfig(_Section):
     pool_max_size: int = Field(default=10, ge=1)
     connect_timeout_s: float = Field(default=5.0, gt=0)
     command_timeout_s: float = Field(default=30.0, gt=0)
+    health_check_interval_s: float = Field(default=2.0, gt=0, description="how often readiness probes the store")
     writer: WriterConfig = Field(default_factory=WriterConfig)
 
     @field_validator("pool_max_size")

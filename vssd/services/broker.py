@@ -1,0 +1,41 @@
+"""The lead broker: RabbitMQ when `amqp.url` (VSSD_AMQP_URL) is set, else the in-process broker behind the same
+interface; and the `vss.events` publisher, a listener of the event dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vssd.adapters.amqp import AmqpBus, AmqpSettings
+from vssd.adapters.broker_local import BusNames, LocalBroker, LocalBus
+from vssd.config.models import AmqpConfig
+from vssd.events import EventDispatcher
+from vssd.events.forward import to_broker
+
+
+class BrokerService:
+    name = "broker"
+
+    def __init__(self, amqp: AmqpConfig, events: EventDispatcher) -> None:
+        self.events = events
+        self.bus: AmqpBus | LocalBus
+        if amqp.url is not None:
+            self.bus = AmqpBus(AmqpSettings(url=amqp.url.get_secret_value(), prefix=amqp.queue_prefix,
+                                            lead_ttl_s=float(amqp.lead_ttl_s)))
+        else:
+            self.bus = LocalBus(LocalBroker(BusNames(amqp.queue_prefix), lead_ttl_s=float(amqp.lead_ttl_s)),
+                                own_broker=True)
+        self._stop_forwarding: Callable[[], None] = lambda: None
+        self._up = False
+
+    async def start(self) -> None:
+        await self.bus.start()
+        self._up = True
+        self._stop_forwarding = self.events.listen(to_broker(self.bus))
+
+    async def stop(self) -> None:
+        self._stop_forwarding()
+        self._up = False
+        await self.bus.close()
+
+    def health(self) -> bool:
+        return self._up and self.bus.connected
