@@ -212,7 +212,7 @@ class SlotControl:
         unknown = set(fields) - set(PATCHABLE)
         if unknown:
             raise ValueError("INVALID_PARAMS", f"cannot change {', '.join(sorted(unknown))}")
-        values = {k: str(v) for k, v in fields.items() if k != "trunk_id"}
+        values: dict[str, Any] = {k: str(v) for k, v in fields.items() if k != "trunk_id"}
         rebind = "trunk_id" in fields and fields["trunk_id"] is not None
         if rebind:
             values["trunk_id"] = await self._trunk(fields["trunk_id"], core.spec.type)
