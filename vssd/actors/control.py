@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import psutil
@@ -92,7 +92,7 @@ class SlotControl:
     time whether its endpoint is already reachable: registration events only report changes."""
 
     def __init__(self, farm: SlotFarm, rows: SlotRows,
-                 line_state: Callable[[], Awaitable[list[Mapping[str, str]]]] | None = None) -> None:
+                 line_state: Callable[[], Awaitable[Sequence[Mapping[str, str]]]] | None = None) -> None:
         self.farm = farm
         self.rows = rows
         self.line_state = line_state
