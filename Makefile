@@ -29,6 +29,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check vssd tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 unit: $(STAMP) tools
 	$(BIN)/python -m pytest
@@ -39,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/ami_pump.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache

@@ -98,7 +98,9 @@ async def run(concurrency: int, env: dict[str, str], config: Config) -> int:
 
 def _announce(daemon: Daemon) -> None:
     ports = ", ".join(str(a.port) for a in daemon.config.http.listen)
-    print(f"vssd demo: {len(daemon.farm.cores)} slots, AMI {daemon.pump.link.version}, ready={daemon.ready()}; "
+    farm, pump = daemon.farm, daemon.pump
+    assert farm is not None and pump is not None, "announced once the daemon is up"
+    print(f"vssd demo: {len(farm.cores)} slots, AMI {pump.link.version}, ready={daemon.ready()}; "
           f"API on 127.0.0.1 ports {ports} (admin / admin123)", flush=True)
 
 

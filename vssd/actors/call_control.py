@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -57,9 +57,10 @@ class AmiLinkLike(Protocol):
 class PbxLike(Protocol):
     """What CallControl needs of the AMI call pump (`CallPump` implements it)."""
 
-    link: AmiLinkLike
+    @property
+    def link(self) -> AmiLinkLike: ...
 
-    async def endpoints(self) -> list[Mapping[str, str]]: ...
+    async def endpoints(self) -> Sequence[Mapping[str, str]]: ...
 
 
 class CallHistory(Protocol):
@@ -298,7 +299,7 @@ class CallControl:
     async def pbx_status(self) -> dict[str, Any]:
         """Trunk and endpoint states as the AMI link reports them now (PJSIPShowEndpoints)."""
         link = self.pbx.link
-        rows: list[Mapping[str, str]] = []
+        rows: Sequence[Mapping[str, str]] = []
         if link.is_up:
             try:
                 rows = await self.pbx.endpoints()

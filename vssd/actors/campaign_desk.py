@@ -8,6 +8,7 @@ Wiring (vssd/app.py): `CampaignDesk(dialer, operators, gate, campaigns, leads, d
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -44,7 +45,7 @@ class CampaignRows(Protocol):
     async def status_counts(self, campaign_id: str) -> dict[str, Any]: ...
 
     async def ledger(self, campaign_id: str, period_days: float = 30,
-                     now: float | None = None) -> list[dict[str, Any]]: ...
+                     now: float | None = None) -> builtins.list[dict[str, Any]]: ...
 
 
 class LeadRows(Protocol):

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import psutil
@@ -92,7 +92,7 @@ class SlotControl:
     time whether its endpoint is already reachable: registration events only report changes."""
 
     def __init__(self, farm: SlotFarm, rows: SlotRows,
-                 line_state: Callable[[], Awaitable[list[Mapping[str, str]]]] | None = None) -> None:
+                 line_state: Callable[[], Awaitable[Sequence[Mapping[str, str]]]] | None = None) -> None:
         self.farm = farm
         self.rows = rows
         self.line_state = line_state
@@ -212,7 +212,7 @@ class SlotControl:
         unknown = set(fields) - set(PATCHABLE)
         if unknown:
             raise ValueError("INVALID_PARAMS", f"cannot change {', '.join(sorted(unknown))}")
-        values = {k: str(v) for k, v in fields.items() if k != "trunk_id"}
+        values: dict[str, Any] = {k: str(v) for k, v in fields.items() if k != "trunk_id"}
         rebind = "trunk_id" in fields and fields["trunk_id"] is not None
         if rebind:
             values["trunk_id"] = await self._trunk(fields["trunk_id"], core.spec.type)

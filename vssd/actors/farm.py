@@ -13,7 +13,7 @@ from typing import Any
 from vssd.actors.slot import CallRecords, Command, Dialer, SlotActor, SlotBusy, SlotCore, SlotSpec
 from vssd.actors.supervisor import ActorStatus, Supervisor
 from vssd.calls.model import Call
-from vssd.fsm import SlotEnv, SlotMachine, SlotState, Timeouts
+from vssd.fsm import SlotEnv, SlotMachine, SlotState, StateEntryHook, Timeouts
 
 log = logging.getLogger("vssd.actors.farm")
 
@@ -129,7 +129,7 @@ class TransitionTap:
     see the new view, then records. Transitions driven outside an actor's step (the supervisor giving up on a
     slot) are seen here too. `SlotMachine.add_listener` is refused by design, hence the stand-in."""
 
-    def __init__(self, recorder: Any, changed: Callable[[str], None]) -> None:
+    def __init__(self, recorder: StateEntryHook, changed: Callable[[str], None]) -> None:
         self.recorder = recorder
         self._changed = changed
 

@@ -56,9 +56,10 @@ import math
 from collections import deque
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 MODES = ("preview", "progressive", "ratio", "predictive")
+SlotT = TypeVar("SlotT", bound=Hashable)  # a slot id: whatever the caller names its slots by
 
 _GLOBAL_WINDOW = 150  # attempts behind the population answer rate
 _PRIOR = 2.0  # pseudo-answers pulling a new slot's multiplier towards 1
@@ -448,7 +449,7 @@ class Pacer:
             return min(1.0, horizon / max(self._handle.mean(60.0), 1.0))
         return (alive - self._handle.survival(busy_for + horizon)) / alive
 
-    def pick_slots(self, ready_slots: Sequence[Hashable], n: int) -> list[Hashable]:
+    def pick_slots(self, ready_slots: Sequence[SlotT], n: int) -> list[SlotT]:
         """The `n` best ready slots, best first: answer rate per second of typical setup latency, plus an
         exploration bonus for slots with few attempts; least recently used first among equals (spread)."""
         if n <= 0:
@@ -456,7 +457,7 @@ class Pacer:
         explore = 0.25 * math.log(self._attempts + 1)
         population = self._population.rate
 
-        def score(slot_id: Hashable) -> tuple[float, float]:
+        def score(slot_id: SlotT) -> tuple[float, float]:
             stats = self._slots.get(slot_id)
             if stats is None:
                 return (-(population + math.sqrt(explore)) / (self._setup.mean(8.0) + 5.0), -math.inf)

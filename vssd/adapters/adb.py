@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import shlex
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -276,7 +276,7 @@ class AdbAdapter:
             await self._sleep(delay)
             delay = min(delay * 2, self._backoff[1])
 
-    async def _track_once(self) -> AsyncIterator[list[DeviceInfo]]:
+    async def _track_once(self) -> AsyncGenerator[list[DeviceInfo], None]:
         async with asyncio.timeout(self.timeout_s):
             reader, writer = await asyncio.open_connection(self.host, self.port)
         try:

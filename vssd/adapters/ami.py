@@ -110,6 +110,8 @@ class _Pending:
 class VssdAmiProtocol(AMIProtocol):
     """panoramisk's protocol with vssd's framing, correlation and no replay of in-flight actions."""
 
+    closed: bool  # set by AMIProtocol.connection_made
+
     def __init__(self, link: AmiLink) -> None:
         self.link = link
         self.pending: dict[str, _Pending] = {}

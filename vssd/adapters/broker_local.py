@@ -328,8 +328,10 @@ class LocalDelivery:
 
     async def dead_letter(self, reason: str) -> None:
         self._settle()
-        if not self._consumer.broker.dead_letter(self._consumer.queue, self._msg, reason):
-            raise BrokerQueueFull(self._consumer.queue.dead.name, [self._msg.message_id])  # type: ignore[union-attr]
+        queue = self._consumer.queue
+        if not self._consumer.broker.dead_letter(queue, self._msg, reason):
+            assert queue.dead is not None, "only a full dead-letter queue refuses"
+            raise BrokerQueueFull(queue.dead.name, [self._msg.message_id])
         self.settled = True
         self._consumer.release(self._tag)
 

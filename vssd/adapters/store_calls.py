@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -29,7 +29,7 @@ STATUS_WORDS = {
     "initiated": "status = 'CALLING'", "ringing": "status = 'CALLING'", "ring": "status = 'CALLING'",
     "calling": "status = 'CALLING'",
 }
-FILTERS = {
+FILTERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "slot_id": ("slot_id = {}", int), "outcome": ("outcome = {}", str), "direction": ("direction = {}", str),
     "number": ("number = {}", str), "user_id": ("user_id = {}", uuid.UUID), "operator_id": ("user_id = {}", uuid.UUID),
     "campaign_id": ("campaign_id = {}", str),

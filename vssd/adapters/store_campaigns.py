@@ -3,6 +3,7 @@ as a dict, status changes, their leads' and attempts' counts and the compliance 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,7 +71,7 @@ class StoreCampaigns:
                            f"VALUES ($1, $2::jsonb, $3, $4::uuid) RETURNING {CAMPAIGN_COLUMNS}",
                            name, jsonb_text(dict(settings)), slot_type.upper() if slot_type else None, created_by,
                            doing="creating a campaign")
-        return row_dict(row, "settings")  # type: ignore[return-value]
+        return row_dict(row, "settings")
 
     async def get(self, campaign_id: str) -> dict[str, Any] | None:
         row = await read(self.store, "fetchrow", f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1",
@@ -118,7 +119,7 @@ class StoreCampaigns:
         }
 
     async def ledger(self, campaign_id: str, period_days: float = 30,
-                     now: float | None = None) -> list[dict[str, Any]]:
+                     now: float | None = None) -> builtins.list[dict[str, Any]]:
         """The compliance ledger: successive periods of `period_days` from the campaign's first attempt up to
         the one holding `now` (unix seconds; default the database's clock), each {period_start, period_end,
         attempts, answered, abandoned, abandon_rate, unknown}. Empty before the first attempt."""

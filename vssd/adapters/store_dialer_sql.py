@@ -11,7 +11,7 @@ not (the caller owns the retry).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import asyncpg
 import orjson
@@ -91,6 +91,14 @@ def _plain(value: Any) -> str:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
 
+@overload
+def row_dict(record: None, *json_columns: str) -> None: ...
+
+
+@overload
+def row_dict(record: asyncpg.Record, *json_columns: str) -> dict[str, Any]: ...
+
+
 def row_dict(record: asyncpg.Record | None, *json_columns: str) -> dict[str, Any] | None:
     if record is None:
         return None
@@ -124,4 +132,4 @@ async def page_of(store: Store, select: str, table: str, where: str, args: list[
     total = int(await read(store, "fetchval", f"SELECT count(*) FROM {table}{where}", *args))
     rows = await read(store, "fetch", f"SELECT {select} FROM {table}{where} ORDER BY {order} "
                                        f"LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset)
-    return [row_dict(r, *json_columns) for r in rows], total  # type: ignore[misc]
+    return [row_dict(r, *json_columns) for r in rows], total

@@ -261,7 +261,7 @@ class StoreLeads:
         """Up to `limit` pending leads of the campaign → queued, lowest id first (FOR UPDATE SKIP LOCKED), as
         lead rows, for the caller to publish. If publishing fails, `return_to_pending` them."""
         rows = await write(self.store, "fetch", _TAKE_PENDING, campaign_id, limit, doing="taking pending leads")
-        return sorted((row_dict(r, "data") for r in rows), key=lambda r: r["id"])  # type: ignore[index]
+        return sorted((row_dict(r, "data") for r in rows), key=lambda r: r["id"])
 
     async def return_to_pending(self, lead_ids: Sequence[int]) -> int:
         """Queued leads whose messages were not published → pending again; returns how many."""
@@ -277,7 +277,7 @@ class StoreLeads:
         rows = await read(self.store, "fetch",
                            f"SELECT {_LEAD_COLUMNS} FROM autodialer_leads WHERE campaign_id = $1 AND status = "
                            "'queued' AND id > $2 ORDER BY id LIMIT $3", campaign_id, after_id, limit)
-        return [row_dict(r, "data") for r in rows]  # type: ignore[misc]
+        return [row_dict(r, "data") for r in rows]
 
     async def list_leads(self, limit: int = 50, offset: int = 0,
                          filters: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
@@ -302,7 +302,7 @@ class StoreLeads:
             if current is None:
                 raise LookupError(lead_id)
             raise ValueError("LEAD_NOT_UNKNOWN", f"lead {lead_id} is {current['status']}, not unknown")
-        return row_dict(row, "data")  # type: ignore[return-value]
+        return row_dict(row, "data")
 
     async def cancel_open(self, campaign_id: str) -> int:
         """The campaign's pending/queued/retry leads → cancelled (dialing ones finish their attempt); returns
@@ -342,7 +342,7 @@ class StoreLeads:
     async def running_campaigns(self) -> list[dict[str, Any]]:
         rows = await read(self.store, "fetch",
                            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE status = 'running' ORDER BY created_at")
-        return [row_dict(r, "settings") for r in rows]  # type: ignore[misc]
+        return [row_dict(r, "settings") for r in rows]
 
     async def unqueue(self, lead_ids: Sequence[int]) -> None:
         await self.return_to_pending(lead_ids)
@@ -355,7 +355,7 @@ class StoreLeads:
         """Lead rows by id (ids that do not exist are absent)."""
         rows = await read(self.store, "fetch", f"SELECT {_LEAD_COLUMNS} FROM autodialer_leads "
                                                 "WHERE id = ANY($1::bigint[]) ORDER BY id", list(lead_ids))
-        return [row_dict(r, "data") for r in rows]  # type: ignore[misc]
+        return [row_dict(r, "data") for r in rows]
 
     async def operator_rows(self) -> list[dict[str, Any]]:
         """Operators who have an extension (the others cannot take a call)."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -73,7 +74,7 @@ class StoreOperators:
         where, args = filters_where({"status": status, "group_id": group_id},
                                {"status": "o.status = {}", "group_id": "o.group_id = {}"})
         rows = await read(self.store, "fetch", f"{_OPERATOR_SELECT}{where} ORDER BY o.extension, o.id", *args)
-        return [row_dict(r, "skills") for r in rows]  # type: ignore[misc]
+        return [row_dict(r, "skills") for r in rows]
 
     async def get(self, operator_id: str) -> dict[str, Any] | None:
         return row_dict(await read(self.store, "fetchrow", f"{_OPERATOR_SELECT} WHERE o.id::text = $1", operator_id),
@@ -133,7 +134,7 @@ class StoreOperators:
         return await in_transaction(self.store, insert, "recording a disposition")
 
     async def dispositions(self, attempt_id: str | None = None, lead_id: int | None = None,
-                           limit: int = 100) -> list[dict[str, Any]]:
+                           limit: int = 100) -> builtins.list[dict[str, Any]]:
         """Newest first, of one attempt and/or one lead."""
         where, args = filters_where({"attempt_id": attempt_id, "lead_id": lead_id},
                                {"attempt_id": "attempt_id = {}", "lead_id": "lead_id = {}"})

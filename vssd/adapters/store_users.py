@@ -42,7 +42,8 @@ LIMIT 1
 
 @dataclass(slots=True)
 class StoredUser:
-    """A user row; the same fields as `vssd.api.ports.UserRecord` (adapters may not import the API layer)."""
+    """A user row; the same fields as `vssd.api.ports.UserRecord`, so it is a `DirectoryUser` (adapters may not
+    import the API layer)."""
 
     id: str
     username: str

@@ -29,7 +29,7 @@ from vssd.api.tokens import Principal
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.audit")
-AUDIT: web.AppKey[AuditLog] = web.AppKey("vssd_audit", AuditLog)  # type: ignore[type-abstract]
+AUDIT: web.AppKey[AuditLog] = web.AppKey("vssd_audit", AuditLog)
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RECORD_TIMEOUT_S = 2.0
 # Set by a handler that knows better who acted (the login names its user before any token exists).

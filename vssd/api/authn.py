@@ -23,7 +23,7 @@ from vssd.api.tokens import ANONYMOUS, Principal, principal
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.authn")
-STATE: web.AppKey[AuthState] = web.AppKey("vssd_auth_state", AuthState)  # type: ignore[type-abstract]
+STATE: web.AppKey[AuthState] = web.AppKey("vssd_auth_state", AuthState)
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("vssd_principal", Principal)
 DASHBOARD_PREFIXES = ("/api/dashboard", "/api/v1/dashboard")
 
@@ -151,7 +151,7 @@ async def authorize(request: web.Request, handler: Handler) -> web.StreamRespons
     if spec.permission != AUTHENTICATED:
         wanted, own = spec.required(request.match_info)
         mine = own is not None and not who.anonymous and request.match_info.get(spec.own or "") == who.user_id
-        if not allowed(who.permissions, wanted) and not (mine and allowed(who.permissions, own)):
+        if not allowed(who.permissions, wanted) and not (mine and own is not None and allowed(who.permissions, own)):
             raise ApiError(403, "PERMISSION_DENIED", f"missing permission {wanted}")
     elif who.anonymous:
         raise auth_fail()

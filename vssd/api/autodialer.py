@@ -229,7 +229,7 @@ async def add_dnc(request: web.Request) -> web.Response:
         problems.append(detail(["body", "number"], "required: a phone number"))
     if not isinstance(reason, str) or len(reason) > 500:
         problems.append(detail(["body", "reason"], "must be a string of at most 500 characters"))
-    if problems:
+    if problems or not isinstance(number, str) or not isinstance(reason, str):
         raise invalid(problems)
     row = await port_call(_desk(request).add_dnc(number, reason, _user(request)), "DNC entry")
     return json_response(row, status=201)
@@ -261,7 +261,7 @@ async def add_disposition(request: web.Request) -> web.Response:
         problems.append(detail(["body", "code"], "required: a disposition code"))
     if not isinstance(notes, str) or len(notes) > 2000:
         problems.append(detail(["body", "notes"], "must be a string of at most 2000 characters"))
-    if problems:
+    if problems or not isinstance(call_id, str) or not isinstance(code, str) or not isinstance(notes, str):
         raise invalid(problems)
     row = await port_call(_desk(request).add_disposition(call_id, code, notes, _user(request)), "disposition")
     return json_response(row, status=201)

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from aiohttp import web
 
@@ -266,13 +266,17 @@ class CallStats(Protocol):
     async def call_stats(self, start: datetime, end: datetime, group_id: str | None = None) -> dict[str, Any]: ...
 
 
+def _computes_stats(candidate: object) -> TypeGuard[CallStats]:
+    return callable(getattr(candidate, "call_stats", None))
+
+
 def stats_source(request: web.Request) -> CallStats:
     """The call desk if it computes statistics, else its call history (the daemon's `CallControl.history`,
     `StoreCallHistory`, whose SQL does it)."""
     desk = desk_of(request)
     for candidate in (desk, getattr(desk, "history", None)):
-        if callable(getattr(candidate, "call_stats", None)):
-            return candidate  # type: ignore[return-value]
+        if _computes_stats(candidate):
+            return candidate
     raise ApiError(503, "SERVICE_UNAVAILABLE", "call statistics are not available on this daemon")
 
 

@@ -6,7 +6,7 @@ filter, paginate and serialise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,8 +46,37 @@ class UserRecord:
     full_name: str = ""
 
 
+class DirectoryUser(Protocol):
+    """A user as the directory hands it over, read only: `UserRecord`, or an adapter's own row type with the
+    same fields (`vssd.adapters.store_users.StoredUser`: adapters may not import the API layer)."""
+
+    @property
+    def id(self) -> int | str: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def password_hash(self) -> str: ...
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def permissions(self) -> Sequence[str]: ...
+
+    @property
+    def full_name(self) -> str: ...
+
+
 class UserDirectory(Protocol):
-    async def find_user(self, login: str) -> UserRecord | None:
+    async def find_user(self, login: str) -> DirectoryUser | None:
         """By username or email, case-insensitive."""
 
 

@@ -314,7 +314,12 @@ async def ws_events(request: web.Request) -> web.StreamResponse:
         await ws.send_str(event.ws_frame())
 
     transport = request.transport
-    client = hub.join(Client("ws", who, hub.settings.buffer, send, lambda: transport and transport.abort()))
+
+    def abort() -> None:
+        if transport is not None:
+            transport.abort()
+
+    client = hub.join(Client("ws", who, hub.settings.buffer, send, abort))
     client.offer(connected(who))
     try:
         async for msg in ws:
@@ -390,7 +395,8 @@ async def _on_ws_message(app: web.Application, client: Client, body: dict[str, A
 # ---- Socket.IO ---------------------------------------------------------------------------------------------------
 def make_sio(app: web.Application, hub: Hub) -> socketio.AsyncServer:
     deps = app[DEPS]
-    origins = list(app.get(CORS_ORIGINS, ())) or None  # None: same origin only
+    configured: tuple[str, ...] = app.get(CORS_ORIGINS, ())
+    origins = list(configured) or None  # None: same origin only
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*" if deps.demo else origins,
                                max_http_buffer_size=64 * 1024)
     # engine.io's own background tasks (pings, handlers) are owned by the hub's TaskSet, so stop() ends them.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
@@ -35,12 +35,17 @@ TEXT_FIELDS = {"username": (3, 50), "email": (3, 254), "name": (0, 200), "group_
 CONFLICT_FIELDS = {"USER_001": "username", "USER_002": "email", "USER_003": "extension"}
 
 
+def _administers(users: object) -> TypeGuard[UserAdmin]:
+    """A user directory that also administers users (the store's does)."""
+    return hasattr(users, "create_user")
+
+
 def admin_of(deps: ApiDeps) -> UserAdmin:
     """The users/roles directory, or 503 when this daemon was wired without one."""
-    found = deps.user_admin or (deps.users if hasattr(deps.users, "create_user") else None)
+    found = deps.user_admin or (deps.users if _administers(deps.users) else None)
     if found is None:
         raise ApiError(503, "SERVICE_UNAVAILABLE", "user administration is not available")
-    return found  # type: ignore[return-value]
+    return found
 
 
 def refused(err: ValueError) -> ApiError:

@@ -325,7 +325,7 @@ _FIELDS = ("number", "sim_key", "slot_id", "at", "outcome", "talk_s", "seq")
 
 
 def _row(row: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...]:
-    values = [row.get(f) for f in _FIELDS] if isinstance(row, Mapping) else list(row)
+    values: list[Any] = [row.get(f) for f in _FIELDS] if isinstance(row, Mapping) else list(row)
     values += [None] * (len(_FIELDS) - len(values))
     values[3] = as_unix(values[3])
     return tuple(values)

@@ -28,7 +28,7 @@ def unmet_requirements(slot_type: SlotType, health: Health, limits: DeviceLimits
 
     AUTO and LS need their SIP contact reachable; MF also needs the device checks of `device_problems`.
     """
-    unmet = () if health.sip_reachable else (SIP_UNREACHABLE,)
+    unmet: tuple[str, ...] = () if health.sip_reachable else (SIP_UNREACHABLE,)
     if slot_type is SlotType.MF:
         unmet += device_problems(health, limits)
     return unmet

@@ -27,7 +27,7 @@ from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 
 from vssd.fsm.health import SIP_UNREACHABLE, unmet_requirements
 from vssd.fsm.listeners import TimeoutListener, TimerState, TransitionRecorder
-from vssd.fsm.types import Clock, DeviceLimits, Health, SlotState, SlotType, Timeout, Timeouts
+from vssd.fsm.types import Clock, DeviceLimits, Health, SlotState, SlotType, StateEntryHook, Timeout, Timeouts
 
 __all__ = ["CALL_STATES", "SlotEnv", "SlotFacts", "SlotMachine", "TransitionNotAllowed"]
 
@@ -146,7 +146,7 @@ class SlotHooks:
 
     __slots__ = ("timers", "recorder")
 
-    def __init__(self, timers: TimeoutListener, recorder: TransitionRecorder) -> None:
+    def __init__(self, timers: TimeoutListener, recorder: StateEntryHook) -> None:
         self.timers = timers
         self.recorder = recorder
 

@@ -135,4 +135,13 @@ class TransitionListener(Protocol):
     def publish(self, topic: str, payload: Mapping[str, Any]) -> None: ...
 
 
+class StateEntryHook(Protocol):
+    """What `SlotHooks` calls last on every state entry: the env's `TransitionRecorder`, or a stand-in that
+    wraps it (the farm's `TransitionTap`)."""
+
+    def on_enter_state(
+        self, event: Any, source: Any, target: Any, machine: Any, cause: str | None = None
+    ) -> None: ...
+
+
 TRANSITION_TOPIC = "slot.transition"

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import re
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vssd.sim.adb import dumps, wire
 from vssd.sim.adb.phone import Phone
@@ -74,7 +74,8 @@ class Connection:
                 await self._wait_for(wait["serial"], wait["state"])
                 return None
             if query is not None:
-                return await self._device_query(serial, query)
+                await self._device_query(serial, query)
+                return None
             return await self._plain_host_service(request)
         except TransportError as err:
             await self._send(wire.fail(str(err)))
@@ -206,8 +207,9 @@ class Connection:
 async def _change_or_hangup(changed: asyncio.Event, gone: asyncio.Future[bytes]) -> bool:
     """Wait for the next device change (True) or for the client to hang up (False)."""
     waiter = asyncio.ensure_future(changed.wait())
+    either: set[asyncio.Future[Any]] = {gone, waiter}
     try:
-        await asyncio.wait({gone, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
         await asyncio.gather(waiter, return_exceptions=True)

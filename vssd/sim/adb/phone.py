@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass, field
+from typing import Any
 
 from vssd.sim.adb.profiles import Profile, load_profile
 
@@ -142,6 +143,6 @@ def personalise(phone: Phone, profile: Profile, rng: random.Random, index: int) 
     return phone
 
 
-def new_phone(profile_name: str, rng: random.Random, index: int, **fields: object) -> Phone:
-    phone = Phone(**fields)  # type: ignore[arg-type]
+def new_phone(profile_name: str, rng: random.Random, index: int, **fields: Any) -> Phone:
+    phone = Phone(**fields)
     return personalise(phone, load_profile(profile_name), rng, index)

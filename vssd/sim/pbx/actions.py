@@ -146,8 +146,8 @@ async def hangup(sim: PbxSimulator, s: AmiSession, a: Action) -> None:
             s.send(resp(a, "Error", "Invalid regex"))
             return
         hits = [ch for ch in list(sim.core.channels.values()) if rx.search(ch.name)]
-        for ch in hits:
-            sim.request_hangup(ch, cause)
+        for hit in hits:
+            sim.request_hangup(hit, cause)
         s.send(resp(a, "Success", f"{len(hits)} channels hung up."))
         return
     ch = sim.core.find(target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 OUTCOMES = ("answered", "busy", "no_answer", "rejected", "congestion", "unavailable")
 
@@ -26,7 +27,16 @@ class Endpoint:
         return self.contact_uri or f"sip:{self.name}@127.0.0.1:5060"
 
 
-def parse_endpoints(spec: str, **fields: str) -> list[Endpoint]:
+class EndpointFields(TypedDict, total=False):
+    """The `Endpoint` fields other than its name, as `parse_endpoints` passes them on."""
+
+    registered: bool
+    contact_uri: str | None
+    context: str
+    user_agent: str
+
+
+def parse_endpoints(spec: str, **fields: Unpack[EndpointFields]) -> list[Endpoint]:
     """'6001-6008,7001' → Endpoint objects; ranges are inclusive and keep the width of their start."""
     out: list[Endpoint] = []
     for part in filter(None, (p.strip() for p in spec.split(","))):
