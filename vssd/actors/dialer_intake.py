@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from vssd.actors.dialer_ports import DeadLetter, Delivery
+from vssd.actors.dialer_ports import DeadLetterLike, Delivery
 from vssd.actors.dialer_state import DialerState, Run
 from vssd.actors.pacing import Pacer
 from vssd.calls.campaign import CampaignSettings, abandon_cap
@@ -146,7 +146,7 @@ class LeadIntake(DialerState):
         run.hopper.append((delivery, msg))
         self.wake()
 
-    async def _on_dead_letter(self, letter: DeadLetter) -> None:
+    async def _on_dead_letter(self, letter: DeadLetterLike) -> None:
         lead_id = None
         with contextlib.suppress(ValueError):
             lead_id = parse_lead(letter.body)["lead_id"]

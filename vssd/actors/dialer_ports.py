@@ -57,7 +57,27 @@ class DeadLetter:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
-DeadHandler = Callable[[DeadLetter], Awaitable[None]]
+class DeadLetterLike(Protocol):
+    """What the dialer reads of a dead letter: `DeadLetter` here, the adapters' `DeadMessage` there (adapters
+    never import actors, so the handler's parameter is this structural type)."""
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def queue(self) -> str: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def message_id(self) -> str | None: ...
+
+    @property
+    def headers(self) -> dict[str, Any]: ...
+
+
+DeadHandler = Callable[[DeadLetterLike], Awaitable[None]]
 
 
 class LeadBus(Protocol):
@@ -159,7 +179,7 @@ class Campaigns(Protocol):
 
     async def unqueue(self, lead_ids: Sequence[int]) -> None: ...
 
-    async def add_dead_letter(self, letter: DeadLetter, lead_id: int | None) -> None: ...
+    async def add_dead_letter(self, letter: DeadLetterLike, lead_id: int | None) -> None: ...
 
     async def lead_rows(self, lead_ids: Sequence[int]) -> Sequence[Mapping[str, Any]]: ...
 

@@ -363,13 +363,22 @@ class StoreLeads:
 
 
 class DeadLetterLike(Protocol):
-    """The fields of `vssd.actors.dialer_ports.DeadLetter` that are stored."""
+    """The fields of `vssd.actors.dialer_ports.DeadLetter` that are stored (read-only)."""
 
-    reason: str
-    queue: str
-    body: bytes
-    message_id: str | None
-    headers: dict[str, Any]
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def queue(self) -> str: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def message_id(self) -> str | None: ...
+
+    @property
+    def headers(self) -> dict[str, Any]: ...
 
 
 _LEAD_COLUMNS = ("id, campaign_id, phone, phone_e164, name, status, attempts, max_attempts, next_attempt_at, "

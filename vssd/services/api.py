@@ -63,6 +63,7 @@ class ApiService:
     def _deps(self) -> ApiDeps:
         cfg, limits, control, store = self.config, self.config.rate_limits, self.control, self.stores.store
         on = limits.enabled
+        assert control.slots and control.calls and control.devices and control.monitor, "control started first"
         return ApiDeps(
             slots=control.slots, calls=control.feed, slot_admin=control.slots, trunks=control.slots,
             devices=control.devices, monitor=control.monitor, users=StoreUserDirectory(store),

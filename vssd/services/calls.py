@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, cast
 
 from vssd.actors.farm import SlotFarm
 from vssd.actors.feed import call_view
 from vssd.actors.operators import OperatorPool
 from vssd.calls.model import Call
 from vssd.events import CallUpdate, EventDispatcher
+from vssd.events.catalogue import CallView
 from vssd.metrics import Metrics
 
 
@@ -58,7 +59,8 @@ class CallRouter:
         if self.farm is not None:
             self.farm.on_call(call, what)
             core = self.farm.core_for_call(call)
-            self.events.emit(CallUpdate(call_view(call, core.spec.slot_id if core else None), what))
+            view = cast("CallView", call_view(call, core.spec.slot_id if core else None))  # the feed's own shape
+            self.events.emit(CallUpdate(view, what))
         if self.dialer is not None:
             self.dialer.on_call_update(call, what)
 

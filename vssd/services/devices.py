@@ -72,5 +72,6 @@ class DevicePoller:
             h = await self.adb.health(serial)
             farm.on_device(serial, adb_state=h.state, sim_ready=h.sim_state == "READY", in_service=h.in_service,
                                 battery_pct=h.battery_level, temperature_c=h.battery_temp_c)
-            if dial_slots is not None and (h.iccid or h.imsi):
-                dial_slots.note_sim(serial, h.iccid or h.imsi)
+            sim_key = h.iccid or h.imsi
+            if dial_slots is not None and sim_key:
+                dial_slots.note_sim(serial, sim_key)
