@@ -20,7 +20,7 @@ from vssd.actors.feed import call_view
 from vssd.actors.slot import SlotBusy
 from vssd.calls.gate import DialGate, DialRefused, Lease
 from vssd.calls.model import Call
-from vssd.calls.outcomes import SUCCESS_OUTCOMES
+from vssd.calls.outcomes import ANSWERED_OUTCOMES
 from vssd.fsm import TransitionNotAllowed
 
 SLOT_TYPES = ("AUTO", "MF", "LS")
@@ -107,7 +107,7 @@ def row_view(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored `calls` row as a call view (the same fields as `actors.feed.call_view`)."""
     state, outcome = row.get("status") or "CALLING", row.get("outcome")
     if state == "ENDED":
-        status = "completed" if outcome in SUCCESS_OUTCOMES else "failed"
+        status = "completed" if outcome in ANSWERED_OUTCOMES else "failed"
     else:
         status = "connected" if state == "ACTIVE_CALL" or row.get("answered_at") else "initiated"
     slot = row.get("slot_id")
