@@ -318,7 +318,7 @@ class CallControl:
         if found is None:
             raise DialRefused("not_live", f"call {call_id} is not live")
         call, slot_id = found
-        channel = _connect_channel(call)
+        channel = call.connect_channel
         if channel is None:
             raise DialRefused("not_live", f"call {call_id} has no live channel to route")
         try:
@@ -329,15 +329,6 @@ class CallControl:
         view = seed_view(call_view(call, slot_id), self._owners.get(call_id))
         view.update(routed_to={"exten": exten, "context": context, "channel": channel})
         return view
-
-
-def _connect_channel(call: Call) -> str | None:
-    """The channel running the connect dialplan: the Originate's second half when live, else any live leg."""
-    other = call.attempt.other_channel_id if call.attempt else ""
-    leg = call.legs.get(other)
-    if leg is not None and leg.live:
-        return leg.channel
-    return next((leg.channel for leg in call.legs.values() if leg.live), None)
 
 
 def _endpoint(row: Mapping[str, str], slots: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

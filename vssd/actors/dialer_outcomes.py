@@ -59,7 +59,7 @@ class CallOutcomes(DialerState):
 
     async def _bridge(self, live: Live, op: Operator, now: float) -> bool:
         """True once the call is bridged to `op`; False gives the operator back (the caller retries later)."""
-        customer, line = _connect_channel(live.call), op.line_channel()
+        customer, line = live.call.connect_channel if live.call else None, op.line_channel()
         try:
             if customer is None or line is None:
                 raise RuntimeError("no live channel to bridge")
@@ -84,7 +84,7 @@ class CallOutcomes(DialerState):
         live.abandoned = True
         self.counters.abandoned += 1
         live.run.pacer.observe_abandon(now)
-        channel = _connect_channel(live.call)
+        channel = live.call.connect_channel if live.call else None
         with contextlib.suppress(Exception):
             if channel is not None:
                 await self.lines.redirect(channel, ABANDON_CONTEXT)
@@ -161,11 +161,3 @@ class CallOutcomes(DialerState):
 
 def _connect_s(run: Run) -> float:
     return float(getattr(run.policy, "connect_within_s", 2.0) or 2.0)
-
-
-def _connect_channel(call: Call | None) -> str | None:
-    """The connect side of an answered attempt: the ;1 half of its Local channel (what Bridge/Redirect move)."""
-    if call is None or call.attempt is None:
-        return None
-    leg = call.legs.get(call.attempt.channel_id)
-    return leg.channel if leg is not None and leg.live else None
