@@ -22,8 +22,9 @@ from vssd.calls.gate import DialGate, DialRefused, Lease
 from vssd.calls.model import Call
 from vssd.calls.outcomes import ANSWERED_OUTCOMES
 from vssd.fsm import TransitionNotAllowed
+from vssd.fsm.types import SlotType
 
-SLOT_TYPES = ("AUTO", "MF", "LS")
+SLOT_TYPES = tuple(t.value for t in SlotType)
 DIALABLE = "free"
 OFFLINE = ("offline", "error")
 OWNERS_KEPT = 10_000  # call → starter, newest kept; the store keeps them all (calls.user_id)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
+
+from vssd.fsm.types import SlotType
 
 DEMO_PORTS = (3000, 8001, 8081, 8082, 8083)
 DEMO_CORS_ORIGINS = tuple(f"http://{host}:{port}" for port in (3000, 5173, 8080) for host in ("localhost", "127.0.0.1"))
@@ -21,12 +22,6 @@ DEMO_CORS_ORIGINS = tuple(f"http://{host}:{port}" for port in (3000, 5173, 8080)
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-class SlotType(StrEnum):
-    AUTO = "AUTO"
-    MF = "MF"
-    LS = "LS"
 
 
 class ListenAddress(_Section):
