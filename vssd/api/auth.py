@@ -27,10 +27,10 @@ from vssd.api.authn import STATE, authenticate, bearer, resolve
 from vssd.api.body import object_body, text_field
 from vssd.api.deps import DEPS, ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail, detail, invalid
-from vssd.api.ports import UserRecord
 from vssd.api.rbac import AUTHENTICATED, needs, public, required_for
 from vssd.api.respond import json_response
 from vssd.log import get_logger
+from vssd.users import UserRecord
 
 log = get_logger("vssd.api.auth")
 

@@ -7,10 +7,10 @@ filter, paginate and serialise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from vssd.events import Emitted
+from vssd.users import UserRecord
 
 
 class SlotDirectory(Protocol):
@@ -32,18 +32,6 @@ class CallFeed(Protocol):
     async def recent_calls(
         self, limit: int, offset: int, filters: Mapping[str, str]
     ) -> tuple[list[dict[str, Any]], int]: ...
-
-
-@dataclass(slots=True)
-class UserRecord:
-    id: int | str  # users.id is a uuid in the store (rendered as text)
-    username: str
-    email: str
-    role: str
-    password_hash: str
-    active: bool = True
-    permissions: list[str] = field(default_factory=list)
-    full_name: str = ""
 
 
 class UserDirectory(Protocol):

@@ -16,7 +16,7 @@ import jwt
 
 from vssd.api.deps import ApiDeps
 from vssd.api.errors import auth_fail
-from vssd.api.ports import UserRecord
+from vssd.users import UserRecord
 
 ISSUER = "vssd"
 AUDIENCE = "vssd-api"  # a token minted for another audience (another service on the same secret) is refused
