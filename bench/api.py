@@ -50,7 +50,6 @@ from vssd.adapters.store_users import hash_password, verify_password  # noqa: E4
 from vssd.api import tokens  # noqa: E402
 from vssd.api.app import make_app  # noqa: E402
 from vssd.api.deps import ApiDeps  # noqa: E402
-from vssd.api.ports import UserRecord  # noqa: E402
 from vssd.api.rbac import BUILTIN_ROLES  # noqa: E402
 from vssd.api.respond import dumps  # noqa: E402
 from vssd.config.models import RuntimeConfig  # noqa: E402
@@ -59,6 +58,7 @@ from vssd.log import configure_logging  # noqa: E402
 from vssd.loop import run as run_on_loop  # noqa: E402
 from vssd.metrics import make_registry  # noqa: E402
 from vssd.tasks import TaskSet  # noqa: E402
+from vssd.users import UserRecord  # noqa: E402
 
 SECRET = "bench-api-secret-0123456789abcdef0123456789"
 ADMIN_PASSWORD = "bench-admin-pw"

@@ -61,6 +61,7 @@ class Daemon:
         self.router = CallRouter(self.events, self.metrics)
         self.stores = StoreService(cfg, self.tasks, self.loops)
         self.pbx = PbxService(cfg.ami, self.ami_secret, self.router, wait_up_s=self.stage_timeout_s - 1,
+                              unconfirmed_after_s=cfg.slots.originate_response_timeout_s,
                               require_simulator=self.require_simulator)
         self.device_link = DeviceService(cfg.adb)
         self.broker = BrokerService(cfg.amqp, self.events)
@@ -72,7 +73,7 @@ class Daemon:
         self.poller = DevicePoller(self.device_link.adb, self.farms, self.dialing, self.loops,
                                    interval_s=cfg.slots.health_poll_interval_s)
         self.control = ControlService(self.stores, self.farms, self.pump, self.device_link.adb, self.gate,
-                                      self.router)
+                                      self.router, cfg.slots.numbering)
         jobs = [(name, _bound(job, self)) for name, job in self.intake_jobs]
         self.intake = IntakeService(self.dialing, self.farms, self.pump, self.metrics, self.loops, jobs)
         self.api_service = ApiService(cfg, self.metrics, self.events, self, self.stores, self.control, self.dialing)

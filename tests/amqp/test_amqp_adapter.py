@@ -163,3 +163,8 @@ async def test_the_daemon_config_picks_the_bus():
     assert not len(local.broker._tasks)  # the bus owned its broker and stopped it
     remote = lead_bus_for(AmqpConfig(url="amqp://u:p@127.0.0.1:5672/", lead_ttl_s=120))
     assert isinstance(remote, AmqpBus) and remote.settings.lead_arguments(remote.names)["x-message-ttl"] == 120_000
+    assert remote.settings.reconnect_interval_s == 1.0 and remote.names == BusNames()
+    prefixed = lead_bus_for(AmqpConfig(url="amqp://u:p@127.0.0.1:5672/", queue_prefix="t1.", reconnect_max_s=0.5))
+    assert isinstance(prefixed, AmqpBus) and prefixed.names == BusNames("t1.")
+    assert prefixed.settings.reconnect_interval_s == 0.5
+    assert lead_bus_for(AmqpConfig(queue_prefix="t1.")).broker.names == BusNames("t1.")

@@ -51,6 +51,7 @@ class StubFarm:
         attempt = Attempt(action_id=call_id, channel_id=f"{call_id}-1", other_channel_id=f"{call_id}-2",
                           number=args["number"], endpoint=str(self.slot_view(slot_id)["internal_sip_number"]))
         call = Call(call_id=call_id, root=f"{call_id}-1", attempt=attempt, started_at=1_790_000_000.0)
+        call.legs[f"{call_id}-1"] = Leg(f"{call_id}-1", channel=f"Local/{args['number']}@vssd-out-0001;1")
         call.legs[f"{call_id}-2"] = Leg(f"{call_id}-2", channel=f"Local/{args['number']}@vssd-out-0001;2")
         self.calls[call_id] = (call, slot_id)
         return call

@@ -56,7 +56,7 @@ async def test_route_redirects_the_live_calls_connect_side(crig: CallsRig) -> No
     call = await (await crig.post("/api/call/start", {"number": "+380991234569", "slot": "AUTO"})).json()
     resp = await crig.post("/api/pbx/route", {"call_id": call["call_id"], "exten": "1001"})
     assert resp.status == 200, await resp.text()
-    assert crig.pbx.link.sent == [{"Action": "Redirect", "Channel": "Local/+380991234569@vssd-out-0001;2",
+    assert crig.pbx.link.sent == [{"Action": "Redirect", "Channel": "Local/+380991234569@vssd-out-0001;1",
                                    "Context": "vssd-connect", "Exten": "1001", "Priority": "1"}]
     crig.pbx.link.fail = "Channel not found"
     resp = await crig.post("/api/pbx/route", {"call_id": call["call_id"], "to": "1002", "context": "ops"})

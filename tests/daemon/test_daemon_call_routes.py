@@ -157,7 +157,8 @@ async def test_route_redirects_a_live_call_on_the_pbx(hub: Hub, api: Api) -> Non
     assert resp.status == 200, await resp.text()
     routed = (await resp.json())["routed_to"]
     assert [(r[1], r[2]) for r in hub.pbx.ledger.redirects] == [("vssd-connect", "1001")]
-    assert hub.pbx.ledger.redirects[0][0] == call.attempt.other_channel_id  # the connect side, not the customer
-    assert routed["channel"] == call.legs[call.attempt.other_channel_id].channel
+    # the connect side (;1, the half the dialer bridges and redirects), neither the customer nor the Dial half
+    assert hub.pbx.ledger.redirects[0][0] == call.attempt.channel_id
+    assert routed["channel"] == call.legs[call.attempt.channel_id].channel
     await api.client.post("/api/call/end", json={"call_id": call.call_id}, headers=api.admin)
     await until(lambda: call.outcome is not None)

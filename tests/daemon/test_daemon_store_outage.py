@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import asyncpg
 from daemon_rig import ADMIN_DSN, ENROLLED_AUTO, Hub, until
 
@@ -57,3 +58,32 @@ async def test_calls_recorded_across_a_postgresql_outage(hub: Hub) -> None:
     assert {a: r["outcome"] for a, r in rows.items()} == {a: o.outcome for a, o in ledger.items()}
     assert all(r["status"] == "ENDED" for r in rows.values())
     assert hub.daemon.store.writer.stats.dropped_rows == 0
+
+
+async def _readiness(base: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/health/ready") as resp:
+        return resp.status, await resp.json()
+
+
+async def test_health_ready_names_the_store_while_postgresql_is_gone_and_recovers(hub_factory) -> None:
+    """An idle daemon (no call writing anything): the store's probe notices PostgreSQL gone, `/health/ready` is
+    503 `{"ready": false, "failing": ["store"]}`; PostgreSQL back → ready again."""
+    hub = await hub_factory(VSSD_DATABASE__HEALTH_CHECK_INTERVAL_S="0.2")
+    listen = hub.daemon.config.http.listen[0]
+    base = f"http://{listen.host}:{listen.port}"
+    assert await _readiness(base) == (200, {"ready": True, "status": "ready", "checks": hub.daemon.checks()})
+    database = hub.dsn.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await outage(admin, database, on=True)
+        await until(lambda: not hub.daemon.checks()["store"], timeout_s=20.0)
+        status, body = await _readiness(base)
+        assert status == 503 and body["ready"] is False and body["code"] == "NOT_READY", body
+        assert body["failing"] == ["store"], body
+        await outage(admin, database, on=False)
+    finally:
+        await admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
+        await admin.close()
+    await until(hub.daemon.ready, timeout_s=20.0)
+    status, body = await _readiness(base)
+    assert status == 200 and body["ready"] is True and all(body["checks"].values()), body

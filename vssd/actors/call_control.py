@@ -20,10 +20,11 @@ from vssd.actors.feed import call_view
 from vssd.actors.slot import SlotBusy
 from vssd.calls.gate import DialGate, DialRefused, Lease
 from vssd.calls.model import Call
-from vssd.calls.outcomes import SUCCESS_OUTCOMES
+from vssd.calls.outcomes import ANSWERED_OUTCOMES
 from vssd.fsm import TransitionNotAllowed
+from vssd.fsm.types import SlotType
 
-SLOT_TYPES = ("AUTO", "MF", "LS")
+SLOT_TYPES = tuple(t.value for t in SlotType)
 DIALABLE = "free"
 OFFLINE = ("offline", "error")
 OWNERS_KEPT = 10_000  # call → starter, newest kept; the store keeps them all (calls.user_id)
@@ -108,7 +109,7 @@ def row_view(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored `calls` row as a call view (the same fields as `actors.feed.call_view`)."""
     state, outcome = row.get("status") or "CALLING", row.get("outcome")
     if state == "ENDED":
-        status = "completed" if outcome in SUCCESS_OUTCOMES else "failed"
+        status = "completed" if outcome in ANSWERED_OUTCOMES else "failed"
     else:
         status = "connected" if state == "ACTIVE_CALL" or row.get("answered_at") else "initiated"
     slot = row.get("slot_id")
@@ -319,7 +320,7 @@ class CallControl:
         if found is None:
             raise DialRefused("not_live", f"call {call_id} is not live")
         call, slot_id = found
-        channel = _connect_channel(call)
+        channel = call.connect_channel
         if channel is None:
             raise DialRefused("not_live", f"call {call_id} has no live channel to route")
         try:
@@ -330,15 +331,6 @@ class CallControl:
         view = seed_view(call_view(call, slot_id), self._owners.get(call_id))
         view.update(routed_to={"exten": exten, "context": context, "channel": channel})
         return view
-
-
-def _connect_channel(call: Call) -> str | None:
-    """The channel running the connect dialplan: the Originate's second half when live, else any live leg."""
-    other = call.attempt.other_channel_id if call.attempt else ""
-    leg = call.legs.get(other)
-    if leg is not None and leg.live:
-        return leg.channel
-    return next((leg.channel for leg in call.legs.values() if leg.live), None)
 
 
 def _endpoint(row: Mapping[str, str], slots: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

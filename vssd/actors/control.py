@@ -23,11 +23,11 @@ import psutil
 from vssd.actors.farm import SlotFarm
 from vssd.actors.slot import SlotBusy, SlotCore, SlotSpec
 from vssd.actors.supervisor import ActorStatus
-from vssd.fsm import SlotState, TransitionNotAllowed
+from vssd.config.models import NumberingConfig
+from vssd.fsm import SlotState, SlotType, TransitionNotAllowed
 
 log = logging.getLogger("vssd.actors.control")
-NUMBER_PLAN = {"AUTO": 6001, "MF": 7001, "LS": 8001}  # SPEC: AUTO 6xxx, MF 7xxx, LS 8xxx
-SLOT_TYPES = tuple(NUMBER_PLAN)
+SLOT_TYPES = tuple(t.value for t in SlotType)
 PATCHABLE = ("name", "device_model", "trunk_id")
 LIVE_HEALTH_TIMEOUT_S = 3.0
 AMI_PING_TIMEOUT_S = 2.0
@@ -89,13 +89,16 @@ class SlotControl:
     methods (`update_spec`, `name_trunk` …) so that the cache hears of it.
 
     `line_state` (the PBX's PJSIPShowEndpoints rows, e.g. `CallPump.endpoints`) tells a slot created at run
-    time whether its endpoint is already reachable: registration events only report changes."""
+    time whether its endpoint is already reachable: registration events only report changes. `numbering`
+    (`slots.numbering`) is the block a new slot's SIP number is taken from, per type (SPEC: configurable)."""
 
     def __init__(self, farm: SlotFarm, rows: SlotRows,
-                 line_state: Callable[[], Awaitable[Sequence[Mapping[str, str]]]] | None = None) -> None:
+                 line_state: Callable[[], Awaitable[Sequence[Mapping[str, str]]]] | None = None, *,
+                 numbering: NumberingConfig | None = None) -> None:
         self.farm = farm
         self.rows = rows
         self.line_state = line_state
+        self.numbering = numbering if numbering is not None else NumberingConfig()
         self._create_lock = asyncio.Lock()  # the next free SIP number is read, then written
         self._busy: set[str] = set()  # slots with an admin operation under way (one at a time per slot)
 
@@ -197,10 +200,12 @@ class SlotControl:
         self.farm.on_endpoint_list([r for r in rows if r.get("objectname") == endpoint])
 
     async def _next_number(self, kind: str) -> str:
+        """The lowest free number of the type's block; SLOT_001 when the block is full."""
         used = await self.rows.used_sip_numbers()
-        number = NUMBER_PLAN[kind]
-        while str(number) in used:
-            number += 1
+        block = self.numbering.block(SlotType(kind))
+        number = next((n for n in range(block.first, block.last + 1) if str(n) not in used), None)
+        if number is None:
+            raise ValueError("SLOT_001", f"no free SIP number left in the {kind} block {block.first}-{block.last}")
         return str(number)
 
     async def patch_slot(self, slot_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:

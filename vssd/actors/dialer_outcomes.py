@@ -13,13 +13,11 @@ from vssd.actors.dialer_state import DialerState, Live, Run
 from vssd.actors.operators import Operator
 from vssd.calls.campaign import AttemptEnd
 from vssd.calls.model import Call
-from vssd.calls.outcomes import Outcome
+from vssd.calls.outcomes import Outcome, next_step
 from vssd.events import CampaignCallConnected, CampaignCallEnded
 
 log = logging.getLogger("vssd.dialer")
 
-CALLEE = {Outcome.BUSY, Outcome.NO_ANSWER, Outcome.REJECTED, Outcome.CANCELLED, Outcome.ABANDONED}
-ROUTE = {Outcome.CONGESTION, Outcome.UNAVAILABLE, Outcome.FAILED}
 ABANDON_CONTEXT = "vssd-abandon"
 OUTCOME_BATCH = 256  # outcomes stored by one statement (one commit per batch)
 
@@ -61,7 +59,7 @@ class CallOutcomes(DialerState):
 
     async def _bridge(self, live: Live, op: Operator, now: float) -> bool:
         """True once the call is bridged to `op`; False gives the operator back (the caller retries later)."""
-        customer, line = _connect_channel(live.call), op.line_channel()
+        customer, line = live.call.connect_channel if live.call else None, op.line_channel()
         try:
             if customer is None or line is None:
                 raise RuntimeError("no live channel to bridge")
@@ -86,7 +84,7 @@ class CallOutcomes(DialerState):
         live.abandoned = True
         self.counters.abandoned += 1
         live.run.pacer.observe_abandon(now)
-        channel = _connect_channel(live.call)
+        channel = live.call.connect_channel if live.call else None
         with contextlib.suppress(Exception):
             if channel is not None:
                 await self.lines.redirect(channel, ABANDON_CONTEXT)
@@ -136,17 +134,12 @@ class CallOutcomes(DialerState):
         for live, call, outcome in settled:
             self._settle(live, call, outcome, now)
 
-    def _next_step(self, live: Live, outcome: Outcome, now: float) -> tuple[str, float | None]:
+    @staticmethod
+    def _next_step(live: Live, outcome: Outcome, now: float) -> tuple[str, float | None]:
+        """By the one table (calls/outcomes.py OUTCOME_CLASS)."""
         settings = live.run.settings
-        if outcome is Outcome.ANSWERED:
-            return "done", None
-        if outcome in (Outcome.UNKNOWN, Outcome.LOST):
-            return "unknown", None
-        if outcome is Outcome.INVALID_NUMBER or live.attempt_no >= settings.max_attempts:
-            return "failed", None
-        if outcome in ROUTE:
-            return "retry", now
-        return "retry", now + settings.retry_delay
+        return next_step(outcome, attempt_no=live.attempt_no, max_attempts=settings.max_attempts,
+                         retry_delay=settings.retry_delay, now=now)
 
     def _settle(self, live: Live, call: Call, outcome: Outcome, now: float) -> None:
         self.live.pop(live.attempt_id, None)
@@ -168,11 +161,3 @@ class CallOutcomes(DialerState):
 
 def _connect_s(run: Run) -> float:
     return float(getattr(run.policy, "connect_within_s", 2.0) or 2.0)
-
-
-def _connect_channel(call: Call | None) -> str | None:
-    """The connect side of an answered attempt: the ;1 half of its Local channel (what Bridge/Redirect move)."""
-    if call is None or call.attempt is None:
-        return None
-    leg = call.legs.get(call.attempt.channel_id)
-    return leg.channel if leg is not None and leg.live else None

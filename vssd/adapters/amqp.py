@@ -114,11 +114,12 @@ def open_lead_bus(env: Mapping[str, str] | None = None, **overrides: Any) -> Amq
 
 def lead_bus_for(amqp: AmqpConfig) -> AmqpBus | LocalBus:
     """The daemon's bus from its `[amqp]` section: RabbitMQ when `url` (VSSD_AMQP_URL) is set, else the in-process
-    broker with the same lead TTL. Not started. (`reconnect_max_s` caps the robust connection's fixed interval.)"""
+    broker with the same names (`queue_prefix`) and lead TTL. Not started. (`reconnect_max_s` caps the robust
+    connection's fixed interval.)"""
     if amqp.url is None:
-        return LocalBus(LocalBroker(lead_ttl_s=float(amqp.lead_ttl_s)), own_broker=True)
-    return AmqpBus(AmqpSettings(url=amqp.url.get_secret_value(), lead_ttl_s=float(amqp.lead_ttl_s),
-                                reconnect_interval_s=min(1.0, amqp.reconnect_max_s)))
+        return LocalBus(LocalBroker(BusNames(amqp.queue_prefix), lead_ttl_s=float(amqp.lead_ttl_s)), own_broker=True)
+    return AmqpBus(AmqpSettings(url=amqp.url.get_secret_value(), prefix=amqp.queue_prefix,
+                                lead_ttl_s=float(amqp.lead_ttl_s), reconnect_interval_s=min(1.0, amqp.reconnect_max_s)))
 
 
 def _classify(err: BaseException, what: str) -> BrokerError:

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from vssd.adapters.store_errors import StoreError
-from vssd.calls.outcomes import SUCCESS_OUTCOMES
+from vssd.calls.outcomes import ANSWERED_OUTCOMES
 
-_SUCCESS = ", ".join(f"'{o}'" for o in sorted(SUCCESS_OUTCOMES))  # SQL list of our own enum values
+_SUCCESS = ", ".join(f"'{o}'" for o in sorted(ANSWERED_OUTCOMES))  # SQL list of our own enum values
 # The seeds' status words (and the FSM's) → a condition on (status, outcome).
 STATUS_WORDS = {
     "completed": f"status = 'ENDED' AND outcome IN ({_SUCCESS})",

@@ -18,6 +18,7 @@ import orjson
 
 from vssd.adapters.store import Store
 from vssd.adapters.store_errors import translate
+from vssd.fsm.types import SlotType
 
 T = TypeVar("T")
 
@@ -25,7 +26,7 @@ T = TypeVar("T")
 LEAD_FINAL = ("done", "failed", "dnc", "expired", "unknown", "cancelled")
 LEAD_STATUSES = ("pending", "queued", "dialing", "retry", *LEAD_FINAL)
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "stopped", "completed")
-SLOT_TYPES = ("AUTO", "MF", "LS")
+SLOT_TYPES = tuple(t.value for t in SlotType)
 OPERATOR_STATUSES = ("online", "busy", "offline", "wrapup")
 DNC_SOURCES = ("manual", "disposition", "import")
 

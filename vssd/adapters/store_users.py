@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -24,8 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from vssd.adapters.store import Store
 from vssd.adapters.store_errors import StoreNotReady, translate
+from vssd.users import UserRecord
 
-__all__ = ["StoreUserDirectory", "StoredUser", "add_user", "ensure_admin", "hash_password", "sync_builtin_roles",
+__all__ = ["StoreUserDirectory", "add_user", "ensure_admin", "hash_password", "sync_builtin_roles",
            "verify_password"]
 
 _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
@@ -38,21 +38,6 @@ WHERE lower(u.username) = lower($1) OR lower(u.email) = lower($1)
 ORDER BY lower(u.username) = lower($1) DESC
 LIMIT 1
 """
-
-
-@dataclass(slots=True)
-class StoredUser:
-    """A user row; the same fields as `vssd.api.ports.UserRecord`, so it is a `DirectoryUser` (adapters may not
-    import the API layer)."""
-
-    id: str
-    username: str
-    email: str
-    role: str
-    password_hash: str
-    active: bool = True
-    permissions: list[str] = field(default_factory=list)
-    full_name: str = ""
 
 
 def hash_password(password: str) -> str:
@@ -70,9 +55,9 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _record(row: asyncpg.Record) -> StoredUser:
+def _record(row: asyncpg.Record) -> UserRecord:
     perms = orjson.loads(row["permissions"])
-    return StoredUser(
+    return UserRecord(
         id=row["id"], username=row["username"], email=row["email"], role=row["role"],
         password_hash=row["password_hash"], active=row["is_active"],
         permissions=[p for p in perms if isinstance(p, str)] if isinstance(perms, list) else [],
@@ -150,7 +135,7 @@ class StoreUserDirectory:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def find_user(self, login: str) -> StoredUser | None:
+    async def find_user(self, login: str) -> UserRecord | None:
         """By username or email, case-insensitive; a username match wins over an email match."""
         row = await _query(self.store, "fetchrow", _FIND_SQL, login)
         return _record(row) if row is not None else None

@@ -27,10 +27,10 @@ from vssd.api.authn import STATE, authenticate, bearer, resolve
 from vssd.api.body import object_body, text_field
 from vssd.api.deps import DEPS, ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail, detail, invalid
-from vssd.api.ports import DirectoryUser
 from vssd.api.rbac import AUTHENTICATED, needs, public, required_for
 from vssd.api.respond import json_response
 from vssd.log import get_logger
+from vssd.users import UserRecord
 
 log = get_logger("vssd.api.auth")
 
@@ -89,12 +89,12 @@ def _credentials(data: dict[str, Any]) -> tuple[str, str]:
     return login, password
 
 
-def user_view(user: DirectoryUser) -> dict[str, Any]:
+def user_view(user: UserRecord) -> dict[str, Any]:
     return {"id": str(user.id), "username": user.username, "email": user.email or None,
             "name": user.full_name, "role": user.role, "roles": [user.role], "is_active": user.active}
 
 
-async def login_reply(request: web.Request, user: DirectoryUser, family: str | None = None) -> dict[str, Any]:
+async def login_reply(request: web.Request, user: UserRecord, family: str | None = None) -> dict[str, Any]:
     """Tokens and the user; a new refresh family unless `family` (a rotation) is given."""
     deps = deps_of(request)
     jti = tokens.new_id()
@@ -110,7 +110,7 @@ async def login_reply(request: web.Request, user: DirectoryUser, family: str | N
     }
 
 
-async def _find(deps: ApiDeps, name: str) -> DirectoryUser | None:
+async def _find(deps: ApiDeps, name: str) -> UserRecord | None:
     """The user, or 503 DB_001 when the directory (the database) cannot answer now."""
     try:
         return await deps.users.find_user(name)
@@ -147,7 +147,7 @@ async def login(request: web.Request) -> web.Response:
     return json_response(await login_reply(request, user))
 
 
-async def _current_user(request: web.Request, user_id: str, username: str) -> DirectoryUser:
+async def _current_user(request: web.Request, user_id: str, username: str) -> UserRecord:
     """The stored user behind a token, still active (a deleted or disabled user cannot refresh)."""
     user = await _find(deps_of(request), username)
     if user is None or str(user.id) != user_id:

@@ -19,6 +19,7 @@ from vssd.api.openapi_schemas import (
     obj,
 )
 from vssd.calls.periods import PERIODS
+from vssd.fsm.types import SlotType
 
 CAMPAIGN_STATUS: Schema = {"enum": ["draft", "running", "paused", "stopped", "completed"]}
 LEAD_STATUS: Schema = {"enum": ["pending", "queued", "dialing", "retry", "done", "failed", "dnc", "expired",
@@ -37,7 +38,7 @@ SETTINGS_IN: Schema = {
         "mode": {"enum": ["preview", "progressive", "ratio", "predictive"]},
         "ratio": {"type": "number", "minimum": 1, "maximum": 10},
         "policy": {"enum": ["us_tsr", "none"]},
-        "slot_type": {"enum": ["AUTO", "MF", "LS", None]},
+        "slot_type": {"enum": [*(t.value for t in SlotType), None]},
         "caller_id": {"type": "string", "maxLength": 64},
         "ring_timeout_s": {"type": "number", "minimum": 15, "maximum": 120},
         "default_tz": {"type": "string", "examples": ["UTC"]},

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vssd.fsm.types import SlotType
+
 Schema = dict[str, Any]
 
 STR: Schema = {"type": "string"}
@@ -82,10 +84,10 @@ PERMISSIONS: Schema = {"oneOf": [array({"enum": ["vssd.slots.read", "calls.read"
 ROLE_IN = obj(("name", "permissions"), name=ROLE_NAME, description={"type": "string", "maxLength": 500},
               permissions=PERMISSIONS)
 ROLE_CHANGE = obj((), description={"type": "string", "maxLength": 500}, permissions=PERMISSIONS)
-SLOT_TYPE: Schema = {"enum": ["AUTO", "MF", "LS"]}
+SLOT_TYPE: Schema = {"enum": [t.value for t in SlotType]}
 SLOT_IN = obj(("type",), type=SLOT_TYPE, trunk_id=ID, device_id={"type": "string", "maxLength": 128},
               name={"type": "string", "maxLength": 100}, device_model={"type": "string", "maxLength": 100},
-              internal_sip_number={"type": "string", "pattern": "^[6-8][0-9]{3}$"})
+              internal_sip_number={"type": "string", "pattern": "^[0-9]{3,6}$"})
 SLOT_CHANGE = obj((), name={"type": "string", "maxLength": 100}, device_model={"type": "string", "maxLength": 100},
                   trunk_id=ID)
 TRUNK_IN = obj(("name", "type"), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},

@@ -6,11 +6,11 @@ filter, paginate and serialise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from vssd.events import Emitted
+from vssd.users import UserRecord
 
 
 class SlotDirectory(Protocol):
@@ -34,49 +34,8 @@ class CallFeed(Protocol):
     ) -> tuple[list[dict[str, Any]], int]: ...
 
 
-@dataclass(slots=True)
-class UserRecord:
-    id: int | str  # users.id is a uuid in the store (rendered as text)
-    username: str
-    email: str
-    role: str
-    password_hash: str
-    active: bool = True
-    permissions: list[str] = field(default_factory=list)
-    full_name: str = ""
-
-
-class DirectoryUser(Protocol):
-    """A user as the directory hands it over, read only: `UserRecord`, or an adapter's own row type with the
-    same fields (`vssd.adapters.store_users.StoredUser`: adapters may not import the API layer)."""
-
-    @property
-    def id(self) -> int | str: ...
-
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def email(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def password_hash(self) -> str: ...
-
-    @property
-    def active(self) -> bool: ...
-
-    @property
-    def permissions(self) -> Sequence[str]: ...
-
-    @property
-    def full_name(self) -> str: ...
-
-
 class UserDirectory(Protocol):
-    async def find_user(self, login: str) -> DirectoryUser | None:
+    async def find_user(self, login: str) -> UserRecord | None:
         """By username or email, case-insensitive."""
 
 

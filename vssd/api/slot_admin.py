@@ -24,6 +24,7 @@ from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.fsm.types import SlotType
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.slot_admin")
@@ -69,7 +70,7 @@ def _slot_fields(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     kind = data.get("type", data.get("device_type"))
     if creating or kind is not None:
-        if not isinstance(kind, str) or kind.upper() not in ("AUTO", "MF", "LS"):
+        if not isinstance(kind, str) or kind.upper() not in {t.value for t in SlotType}:
             problems.append(detail(["body", "type"], "must be one of auto, mf, ls"))
         else:
             out["type"] = kind.upper()

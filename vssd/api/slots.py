@@ -18,10 +18,11 @@ from vssd.api.errors import detail, invalid, not_found
 from vssd.api.paging import TOTAL_HEADER, Page, list_response, page_of
 from vssd.api.rbac import needs
 from vssd.api.respond import dumps, json_response
+from vssd.fsm.types import SlotType
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000
-SLOT_TYPES = ("AUTO", "MF", "LS")
+SLOT_TYPES = tuple(t.value for t in SlotType)
 STATUSES = ("free", "busy", "offline", "error")
 FSM_STATES = ("IDLE", "ASSIGNED", "REGISTERING", "READY", "CALLING", "ACTIVE_CALL", "POSTCALL", "FAULT")
 

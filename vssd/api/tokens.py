@@ -16,7 +16,7 @@ import jwt
 
 from vssd.api.deps import ApiDeps
 from vssd.api.errors import auth_fail
-from vssd.api.ports import DirectoryUser
+from vssd.users import UserRecord
 
 ISSUER = "vssd"
 AUDIENCE = "vssd-api"  # a token minted for another audience (another service on the same secret) is refused
@@ -53,7 +53,7 @@ def _encode(deps: ApiDeps, claims: dict[str, Any], ttl_s: int, jti: str | None =
     return jwt.encode(body, deps.jwt_secret, algorithm=deps.jwt_algorithm)
 
 
-def access_token(deps: ApiDeps, user: DirectoryUser, family: str | None = None) -> str:
+def access_token(deps: ApiDeps, user: UserRecord, family: str | None = None) -> str:
     claims = {"sub": str(user.id), "typ": "access", "username": user.username, "role": user.role,
               "perms": list(user.permissions)}
     if family is not None:
@@ -61,7 +61,7 @@ def access_token(deps: ApiDeps, user: DirectoryUser, family: str | None = None) 
     return _encode(deps, claims, deps.access_ttl_s)
 
 
-def refresh_token(deps: ApiDeps, user: DirectoryUser, family: str | None = None, jti: str | None = None) -> str:
+def refresh_token(deps: ApiDeps, user: UserRecord, family: str | None = None, jti: str | None = None) -> str:
     claims: dict[str, Any] = {"sub": str(user.id), "typ": "refresh", "username": user.username}
     if family is not None:
         claims["fam"] = family

@@ -116,6 +116,17 @@ class Call:
         return next((leg.channel for leg in self.legs.values() if leg.live), None)
 
     @property
+    def connect_channel(self) -> str | None:
+        """The channel running the connect dialplan — what Bridge (to an operator) and Redirect (to the abandon
+        message or another extension) move: for an Originate, the ;1 half of its Local channel (`ChannelId`; the
+        ;2 half runs `vssd-out`'s Dial, bridged to the customer's slot leg); for a call vssd did not originate,
+        its first live leg. None when that channel is gone."""
+        if self.attempt is not None:
+            leg = self.legs.get(self.attempt.channel_id)
+            return leg.channel if leg is not None and leg.live else None
+        return self.hangup_channel
+
+    @property
     def ring_s(self) -> float | None:
         start = self.started_at
         end = self.answered_at if self.answered_at is not None else self.ended_at

@@ -32,7 +32,7 @@ class OutcomeClass(StrEnum):
 
 OUTCOME_CLASS: dict[Outcome, OutcomeClass] = {
     Outcome.ANSWERED: OutcomeClass.SUCCESS,
-    Outcome.ABANDONED: OutcomeClass.SUCCESS,
+    Outcome.ABANDONED: OutcomeClass.CALLEE,  # answered, nobody took it: the lead is retried (docs/dialer.md)
     Outcome.BUSY: OutcomeClass.CALLEE,
     Outcome.NO_ANSWER: OutcomeClass.CALLEE,
     Outcome.REJECTED: OutcomeClass.CALLEE,
@@ -45,8 +45,28 @@ OUTCOME_CLASS: dict[Outcome, OutcomeClass] = {
     Outcome.UNKNOWN: OutcomeClass.HELD,
 }
 
-SUCCESS_OUTCOMES = frozenset(o.value for o, cls in OUTCOME_CLASS.items() if cls is OutcomeClass.SUCCESS)
-"""Outcomes of calls someone answered (abandoned ones too): a call view's status `completed`."""
+"""The one table the retry rule reads: `next_step` turns an attempt's outcome into its lead's next step."""
+
+ANSWERED_OUTCOMES = frozenset({Outcome.ANSWERED.value, Outcome.ABANDONED.value})
+"""Outcomes of calls someone answered (abandoned ones too): a call view's status `completed`. Not a retry
+class: an abandoned call was answered, yet its lead is retried."""
+
+
+def next_step(outcome: Outcome, *, attempt_no: int, max_attempts: int, retry_delay: float,
+              now: float) -> tuple[str, float | None]:
+    """A lead's status after an attempt ended with `outcome` and when it is dialled again (None: not
+    automatically), by the outcome's class: success → done; held → unknown; final, or no attempts left →
+    failed; route → retry now (on another slot); callee → retry after `retry_delay`."""
+    cls = OUTCOME_CLASS[outcome]
+    if cls is OutcomeClass.SUCCESS:
+        return "done", None
+    if cls is OutcomeClass.HELD:
+        return "unknown", None
+    if cls is OutcomeClass.FINAL or attempt_no >= max_attempts:
+        return "failed", None
+    if cls is OutcomeClass.ROUTE:
+        return "retry", now
+    return "retry", now + retry_delay
 
 # Q.850 hangup causes → outcome, for a call that was never answered. 16 (normal clearing) is deliberately
 # absent: it is not answer evidence, and without an answer it says nothing finer than "ended".

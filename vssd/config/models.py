@@ -9,11 +9,12 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
+
+from vssd.fsm.types import SlotType
 
 DEMO_PORTS = (3000, 8001, 8081, 8082, 8083)
 DEMO_CORS_ORIGINS = tuple(f"http://{host}:{port}" for port in (3000, 5173, 8080) for host in ("localhost", "127.0.0.1"))
@@ -21,12 +22,6 @@ DEMO_CORS_ORIGINS = tuple(f"http://{host}:{port}" for port in (3000, 5173, 8080)
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-class SlotType(StrEnum):
-    AUTO = "AUTO"
-    MF = "MF"
-    LS = "LS"
 
 
 class ListenAddress(_Section):
@@ -52,7 +47,6 @@ class HttpConfig(_Section):
         description="browser origins (scheme://host[:port]) allowed to call the API; default: the demo front-ends",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    request_timeout_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = Field(default=10.0, ge=0)
 
 
@@ -72,7 +66,6 @@ class AmiConfig(_Section):
 class AdbConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=5037, ge=1, le=65535)
-    poll_interval_s: float = Field(default=5.0, gt=0)
     command_timeout_s: float = Field(default=20.0, gt=0)
     max_concurrent_commands: int = Field(default=8, ge=1)
 
@@ -108,10 +101,7 @@ class DatabaseConfig(_Section):
 
 class AmqpConfig(_Section):
     url: SecretStr | None = Field(default=None, description="VSSD_AMQP_URL; none → in-process broker")
-    events_exchange: str = "vss.events"
-    commands_exchange: str = "vss.commands"
     lead_ttl_s: int = Field(default=3600, ge=1)
-    prefetch_count: int = Field(default=32, ge=1)
     reconnect_max_s: float = Field(default=30.0, gt=0)
     queue_prefix: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$",
                               description="prepended to every exchange and queue name (tests, shared brokers)")
@@ -191,7 +181,6 @@ class SlotsConfig(_Section):
     ring_timeout_s: float = Field(default=30.0, gt=0)
     originate_response_timeout_s: float = Field(default=45.0, gt=0)
     registration_timeout_s: float = Field(default=30.0, gt=0)
-    operator_connect_timeout_s: float = Field(default=10.0, gt=0)
     wrapup_s: float = Field(default=5.0, ge=0)
     max_call_duration_s: float = Field(default=3600.0, gt=0)
     restart_budget_count: int = Field(default=3, ge=0)

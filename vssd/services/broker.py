@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vssd.adapters.amqp import AmqpBus, AmqpSettings
-from vssd.adapters.broker_local import BusNames, LocalBroker, LocalBus
+from vssd.adapters.amqp import AmqpBus, lead_bus_for
+from vssd.adapters.broker_local import LocalBus
 from vssd.config.models import AmqpConfig
 from vssd.events import EventDispatcher
 from vssd.events.forward import to_broker
@@ -17,13 +17,7 @@ class BrokerService:
 
     def __init__(self, amqp: AmqpConfig, events: EventDispatcher) -> None:
         self.events = events
-        self.bus: AmqpBus | LocalBus
-        if amqp.url is not None:
-            self.bus = AmqpBus(AmqpSettings(url=amqp.url.get_secret_value(), prefix=amqp.queue_prefix,
-                                            lead_ttl_s=float(amqp.lead_ttl_s)))
-        else:
-            self.bus = LocalBus(LocalBroker(BusNames(amqp.queue_prefix), lead_ttl_s=float(amqp.lead_ttl_s)),
-                                own_broker=True)
+        self.bus: AmqpBus | LocalBus = lead_bus_for(amqp)
         self._stop_forwarding: Callable[[], None] = lambda: None
         self._up = False
 

@@ -12,6 +12,7 @@ from vssd.adapters.store_calls import StoreCallHistory
 from vssd.adapters.store_trunks import TrunkStore
 from vssd.calls.gate import DialGate
 from vssd.calls.model import Call
+from vssd.config.models import NumberingConfig
 from vssd.services.calls import CallRouter
 from vssd.services.farm import FarmService
 from vssd.services.store import StoreService
@@ -21,7 +22,8 @@ class ControlService:
     name = "control"
 
     def __init__(self, stores: StoreService, farms: FarmService, pump: CallPump, adb: AdbAdapter, gate: DialGate,
-                 router: CallRouter) -> None:
+                 router: CallRouter, numbering: NumberingConfig) -> None:
+        self.numbering = numbering
         self.stores, self.farms, self.pump, self.adb, self.gate, self.router = stores, farms, pump, adb, gate, router
         self.slots: SlotControl | None = None
         self.calls: CallControl | None = None
@@ -37,7 +39,7 @@ class ControlService:
 
     async def start(self) -> None:
         store, farm, pump = self.stores.store, self.farms.farm, self.pump
-        self.slots = SlotControl(farm, TrunkStore(store), line_state=pump.endpoints)
+        self.slots = SlotControl(farm, TrunkStore(store), line_state=pump.endpoints, numbering=self.numbering)
         await self.slots.load()
         self.calls = CallControl(farm, pump, StoreCallHistory(store), store.writer, live=self.live,
                                  recent=self.recent, views=self.slots, gate=self.gate)

@@ -19,7 +19,8 @@ class DeviceService:
     name = "devices"
 
     def __init__(self, adb: AdbConfig) -> None:
-        self.adb = AdbAdapter(host=adb.host, port=adb.port)
+        self.adb = AdbAdapter(host=adb.host, port=adb.port, timeout_s=adb.command_timeout_s,
+                              workers=adb.max_concurrent_commands)
         self._open = False
 
     async def start(self) -> None:

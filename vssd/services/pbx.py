@@ -14,7 +14,7 @@ class PbxService:
     name = "pbx"
 
     def __init__(self, ami: AmiConfig, secret: str, router: CallRouter, *, wait_up_s: float,
-                 require_simulator: bool = False) -> None:
+                 unconfirmed_after_s: float, require_simulator: bool = False) -> None:
         self.ami, self.router = ami, router
         self.wait_up_s = wait_up_s
         self.require_simulator = require_simulator  # the demo never drives anything but the PBX simulator
@@ -24,7 +24,7 @@ class PbxService:
                         ping_interval_s=ami.ping_interval_s, backoff_base_s=ami.reconnect_initial_s,
                         backoff_cap_s=ami.reconnect_max_s),
             on_final=router.on_final, on_update=router.on_update, on_registration=router.on_registration,
-            is_inbound_leg=router.is_slot_leg)
+            is_inbound_leg=router.is_slot_leg, unconfirmed_after_s=unconfirmed_after_s)
 
     async def start(self) -> None:
         await self.pump.start()
