@@ -119,7 +119,83 @@ class _Batch:
                 yield spec.name, to_json_row(row)
 
 
-class BatchWriter:
+class _Copier:
+    """The writer's own connection: one transaction per batch, COPY into each table (keyed tables through a temp
+    staging table and a merge). Connection failures other than refused credentials count as an outage."""
+
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+        self._conn: asyncpg.Connection | None = None
+        self._staged: set[str] = set()
+
+    async def write(self, batch: _Batch) -> int:
+        """Write one batch in one transaction; the number of COPY calls."""
+        try:
+            conn = await self.connection()
+            copies, staged = 0, set(self._staged)
+            async with conn.transaction():
+                for spec in TABLES.values():
+                    records = [spec.record(row) for row in batch.iter(spec)]
+                    if records:
+                        await self._copy(conn, spec, records, staged)
+                        copies += 1
+        except StoreError:
+            raise
+        except Exception as err:
+            raise translate(err, f"writing {batch.size} rows") from err
+        self._staged = staged  # temp tables created in a rolled-back transaction are gone again
+        return copies
+
+    @staticmethod
+    async def _copy(
+        conn: asyncpg.Connection, spec: TableSpec, records: list[tuple[Any, ...]], staged: set[str]
+    ) -> None:
+        if spec.key is None:
+            await conn.copy_records_to_table(spec.name, records=records, columns=spec.column_names)
+            return
+        stage = f"vssd_stage_{spec.name}"
+        if stage not in staged:
+            await conn.execute(spec.stage_ddl(stage))
+            staged.add(stage)
+        await conn.copy_records_to_table(stage, records=records, columns=spec.column_names)
+        for statement in spec.merge_sql(stage):
+            await conn.execute(statement)
+
+    async def connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._staged.clear()
+            try:
+                self._conn = await self._connect()
+            except Exception as err:
+                # Anything but refused credentials is an outage here (e.g. 55000 "database is not
+                # currently accepting connections"), never a reason to reject rows.
+                error = translate(err, "connecting the store writer")
+                if not isinstance(error, StoreAuthFailed):
+                    error = StoreNotReady(str(error))
+                raise error from err
+        return self._conn
+
+    async def drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
+
+
+def _decode_spill(lines: list[bytes]) -> tuple[_Batch, list[tuple[str, dict[str, Any]]]]:
+    batch, bad = _Batch(), []
+    for line in lines:
+        try:
+            table, row = spill.decode(line)
+            batch.add(TABLES[table], TABLES[table].coerce(row))
+        except (ValueError, KeyError, TypeError):
+            bad.append(("undecodable", {"line": line.decode("utf-8", "replace")}))
+    return batch, bad
+
+
+class _WriterState:
+    """The writer's settings, buffers and flags, and what they say (ready, spilling, backlog); `BatchWriter`
+    adds the producers, the flusher and the spill files."""
+
     def __init__(
         self,
         connect: Connect,
@@ -134,7 +210,7 @@ class BatchWriter:
         retry_max_s: float = 5.0,
         close_timeout_s: float = 10.0,
     ) -> None:
-        self._connect = connect
+        self._copier = _Copier(connect)
         self.spill_dir = Path(spill_dir)
         self._tasks = tasks or TaskSet("store")
         self.batch_rows = batch_rows
@@ -150,8 +226,6 @@ class BatchWriter:
         self._spill_pending: list[bytes] = []
         self._spill_mode = False
         self._disk_rows = 0
-        self._conn: asyncpg.Connection | None = None
-        self._staged: set[str] = set()
         self._ready = False
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
@@ -159,6 +233,41 @@ class BatchWriter:
         self._closing = False
         self._closed = False
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        """True while the last attempt to reach PostgreSQL succeeded."""
+        return self._ready
+
+    @property
+    def spilling(self) -> bool:
+        return self._spill_mode
+
+    @property
+    def backlog(self) -> int:
+        """Rows submitted but not yet committed (memory + waiting for the spill file + on disk)."""
+        return self._memory.size + self._inflight + len(self._spill_pending) + self._disk_rows
+
+    def _set_ready(self, ready: bool) -> None:
+        if ready != self._ready:
+            log.log(logging.INFO if ready else logging.WARNING, "store writer ready=%s", ready)
+        self._ready = ready
+
+    def _drained(self) -> bool:
+        return self.backlog == 0 and not self._spill_mode
+
+    async def _wait_drained(self) -> None:
+        while not self._drained():
+            if self._task is None or self._task.done():
+                raise StoreNotReady("store writer is not running")
+            await self._progress.wait()
+
+    def _signal_progress(self) -> None:
+        self._progress.set()
+        self._progress = asyncio.Event()
+
+
+class BatchWriter(_WriterState):
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -169,7 +278,7 @@ class BatchWriter:
             log.warning("replaying %d spilled rows from %s", self._disk_rows, self.spill_dir)
             self._spill_mode = True
         try:
-            await self._connection()
+            await self._copier.connection()
             self._set_ready(True)
         except StoreAuthFailed:
             raise
@@ -190,7 +299,7 @@ class BatchWriter:
         await self._stop_task()
         if self._memory.size or self._spill_pending:
             await asyncio.to_thread(self._spill_all_sync)
-        await self._drop_connection()
+        await self._copier.drop()
         self._closed = True
         self._ready = False
 
@@ -246,39 +355,13 @@ class BatchWriter:
         self._spill_pending.append(spill.encode(spec.name, to_json_row(row)))
         self._wake.set()
 
-    # ---- state -----------------------------------------------------------------------------------
 
-    @property
-    def ready(self) -> bool:
-        """True while the last attempt to reach PostgreSQL succeeded."""
-        return self._ready
 
-    @property
-    def spilling(self) -> bool:
-        return self._spill_mode
 
-    @property
-    def backlog(self) -> int:
-        """Rows submitted but not yet committed (memory + waiting for the spill file + on disk)."""
-        return self._memory.size + self._inflight + len(self._spill_pending) + self._disk_rows
 
-    def _set_ready(self, ready: bool) -> None:
-        if ready != self._ready:
-            log.log(logging.INFO if ready else logging.WARNING, "store writer ready=%s", ready)
-        self._ready = ready
 
-    def _drained(self) -> bool:
-        return self.backlog == 0 and not self._spill_mode
 
-    async def _wait_drained(self) -> None:
-        while not self._drained():
-            if self._task is None or self._task.done():
-                raise StoreNotReady("store writer is not running")
-            await self._progress.wait()
 
-    def _signal_progress(self) -> None:
-        self._progress.set()
-        self._progress = asyncio.Event()
 
     # ---- the flusher -----------------------------------------------------------------------------
 
@@ -305,7 +388,7 @@ class BatchWriter:
                 self.stats.failures += 1
                 self._set_ready(False)
                 log.warning("store writer: %s; retrying in %.2fs", err, delay)
-                await self._drop_connection()
+                await self._copier.drop()
                 self._signal_progress()
                 await self._backoff(delay)
                 delay = min(delay * 2, self.retry_max_s)
@@ -374,58 +457,14 @@ class BatchWriter:
                     await self._write_or_split(half)
 
     async def _write(self, batch: _Batch) -> None:
-        try:
-            conn = await self._connection()
-            copies, staged = 0, set(self._staged)
-            async with conn.transaction():
-                for spec in TABLES.values():
-                    records = [spec.record(row) for row in batch.iter(spec)]
-                    if records:
-                        await self._copy(conn, spec, records, staged)
-                        copies += 1
-        except StoreError:
-            raise
-        except Exception as err:
-            raise translate(err, f"writing {batch.size} rows") from err
-        self._staged = staged  # temp tables created in a rolled-back transaction are gone again
+        copies = await self._copier.write(batch)
         self.stats.copy_calls += copies
         self.stats.batches += 1
         self.stats.rows_written += batch.size
         self._set_ready(True)
 
-    @staticmethod
-    async def _copy(
-        conn: asyncpg.Connection, spec: TableSpec, records: list[tuple[Any, ...]], staged: set[str]
-    ) -> None:
-        if spec.key is None:
-            await conn.copy_records_to_table(spec.name, records=records, columns=spec.column_names)
-            return
-        stage = f"vssd_stage_{spec.name}"
-        if stage not in staged:
-            await conn.execute(spec.stage_ddl(stage))
-            staged.add(stage)
-        await conn.copy_records_to_table(stage, records=records, columns=spec.column_names)
-        for statement in spec.merge_sql(stage):
-            await conn.execute(statement)
 
-    async def _connection(self) -> asyncpg.Connection:
-        if self._conn is None or self._conn.is_closed():
-            self._staged.clear()
-            try:
-                self._conn = await self._connect()
-            except Exception as err:
-                # Anything but refused credentials is an outage here (e.g. 55000 "database is not
-                # currently accepting connections"), never a reason to reject rows.
-                error = translate(err, "connecting the store writer")
-                if not isinstance(error, StoreAuthFailed):
-                    error = StoreNotReady(str(error))
-                raise error from err
-        return self._conn
 
-    async def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not conn.is_closed():
-            conn.terminate()
 
     async def _reject(self, items: Iterable[tuple[str, dict[str, Any]]], count: int, err: StoreError) -> None:
         path = await asyncio.to_thread(spill.reject, self.spill_dir, list(items))
@@ -471,7 +510,7 @@ class BatchWriter:
             if not lines:
                 await asyncio.to_thread(spill.finish, file)
                 return
-            batch, bad = self._decode(lines)
+            batch, bad = _decode_spill(lines)
             await self._write_or_split(batch)
             if bad:
                 await self._reject(bad, len(bad), StoreFatal("undecodable spill lines"))
@@ -481,16 +520,6 @@ class BatchWriter:
             self.stats.replayed_rows += len(lines)
             self._signal_progress()
 
-    @staticmethod
-    def _decode(lines: list[bytes]) -> tuple[_Batch, list[tuple[str, dict[str, Any]]]]:
-        batch, bad = _Batch(), []
-        for line in lines:
-            try:
-                table, row = spill.decode(line)
-                batch.add(TABLES[table], TABLES[table].coerce(row))
-            except (ValueError, KeyError, TypeError):
-                bad.append(("undecodable", {"line": line.decode("utf-8", "replace")}))
-        return batch, bad
 
     def _spill_all_sync(self) -> None:
         lines = [spill.encode(t, r) for t, r in self._memory.items()] + self._spill_pending

@@ -16,26 +16,14 @@ the customer, then connects an operator).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 
 from vssd.calls.model import SIDE_A, SIDE_B, Attempt, Call, Dial, Leg
-from vssd.calls.outcomes import (
-    DIAL_STATUS_OUTCOME,
-    ORIGINATE_REASON_OUTCOME,
-    Outcome,
-    outcome_from_cause,
-    parse_cause,
-)
-
-Event = Mapping[str, str]
-CallHook = Callable[[Call], None]
-UpdateHook = Callable[[Call, str], None]
+from vssd.calls.outcomes import Outcome, parse_cause
+from vssd.calls.tracker_books import CallBooks, CallHook, Event, UpdateHook
 
 STATE_RINGING = "5"
 STATE_UP = "6"
-INVALID_CAUSES = frozenset({1, 3, 28})
-STATUS_RANK = {s: i for i, s in enumerate(("ANSWER", "CANCEL", "NOANSWER", "BUSY", "CONGESTION", "CHANUNAVAIL"))}
 
 
 def _event_time(ev: Event, clock: Callable[[], float]) -> float:
@@ -48,7 +36,7 @@ def _event_time(ev: Event, clock: Callable[[], float]) -> float:
     return clock()
 
 
-class CallTracker:
+class CallTracker(CallBooks):
     """Keeps every open call; hands each finished one to ``on_final`` exactly once."""
 
     def __init__(
@@ -60,15 +48,7 @@ class CallTracker:
     ) -> None:
         """``is_inbound_leg(channel)``: true for a channel of one of vssd's own slot legs; a call that starts on
         one is an inbound call, answered when that leg goes Up (the PBX or an operator picked it up)."""
-        self._is_inbound_leg = is_inbound_leg
-        self._on_final = on_final
-        self._on_update = on_update
-        self._clock = clock
-        self._by_uid: dict[str, Call] = {}
-        self._by_action: dict[str, Call] = {}
-        self._local_ones: dict[str, str] = {}  # Local channel base name → uniqueid of its ;1 half
-        self._open: dict[str, Call] = {}
-        self.counts: Counter[str] = Counter()
+        super().__init__(on_final, on_update, clock, is_inbound_leg)
         self._dispatch: dict[str, Callable[[Event, float], None] | None] = {}
         self._handlers: dict[str, Callable[[Event, float], None]] = {
             "newchannel": self._newchannel,
@@ -201,28 +181,8 @@ class CallTracker:
             leg.dialed_by = ""
         self._notify(call, "leg")
 
-    def _call_by_link(self, leg: Leg) -> Call | None:
-        if leg.linkedid and leg.linkedid != leg.uniqueid and leg.linkedid in self._by_uid:
-            return self._by_uid[leg.linkedid]
-        if leg.local_half == 2:
-            one = self._local_ones.get(leg.channel[:-2])
-            if one is not None:
-                return self._by_uid.get(one)
-        return None
 
-    def _pair_local(self, call: Call, leg: Leg) -> None:
-        if leg.local_half == 1:
-            self._local_ones[leg.channel[:-2]] = leg.uniqueid
-        elif leg.local_half == 2:
-            one = self._local_ones.pop(leg.channel[:-2], None)
-            if one is not None and one in call.legs:
-                self._link_partners(call, call.legs[one], leg)
 
-    def _link_partners(self, call: Call, one: Leg, two: Leg) -> None:
-        one.partner, two.partner = two.uniqueid, one.uniqueid
-        side = one.side or two.side
-        if side:
-            self._set_side(call, one, side)
 
     def _localbridge(self, ev: Event, ts: float) -> None:
         u1 = ev.get("localoneuniqueid") or ev.get("uniqueid1", "")
@@ -267,12 +227,6 @@ class CallTracker:
             return SIDE_A  # still inside side A's Local chain
         return SIDE_B if src.side else ""
 
-    def _set_side(self, call: Call, leg: Leg, side: str) -> None:
-        if not side:
-            return
-        leg.side = side
-        if leg.partner and leg.partner in call.legs and not call.legs[leg.partner].side:
-            call.legs[leg.partner].side = side
 
     def _dialstate(self, ev: Event, ts: float) -> None:
         call = self._by_uid.get(ev.get("destuniqueid", ""))
@@ -334,17 +288,7 @@ class CallTracker:
         elif state == STATE_UP and not leg.is_local:
             self._answered(call, leg, ts, f"Newstate Up on {leg.channel}")
 
-    def _ringing(self, call: Call, ts: float) -> None:
-        if call.ringing_at is None:
-            call.ringing_at = ts
-            self._notify(call, "ringing")
 
-    def _answered(self, call: Call, leg: Leg, ts: float, evidence: str) -> None:
-        leg.answered_at = leg.answered_at or ts
-        if call.answered_at is None:
-            call.answered_at = ts
-            call.answer_evidence = evidence
-            self._notify(call, "answered")
 
     def _bridged(self, ev: Event, ts: float) -> None:
         call = self._by_uid.get(ev.get("uniqueid", "") or ev.get("uniqueid1", ""))
@@ -384,30 +328,8 @@ class CallTracker:
         self._maybe_finalize(call, ts)
 
     # ---- bookkeeping ----------------------------------------------------------------------------------------
-    def _attach(self, call: Call, leg: Leg) -> None:
-        call.legs[leg.uniqueid] = leg
-        self._by_uid[leg.uniqueid] = call
-        if call.started_at is None:
-            call.started_at = leg.created_at
 
-    def _merge(self, into: Call, other: Call) -> None:
-        for uid, leg in other.legs.items():
-            into.legs[uid] = leg
-            self._by_uid[uid] = into
-        into.dials.extend(other.dials)
-        if into.attempt is None and other.attempt is not None:
-            into.attempt = other.attempt
-            self._by_action[other.attempt.action_id] = into
-        if other.started_at is not None and (into.started_at is None or other.started_at < into.started_at):
-            into.started_at = other.started_at
-        self._open.pop(other.call_id, None)
 
-    def _maybe_finalize(self, call: Call, ts: float) -> None:
-        if call.live_legs:
-            return
-        if call.attempt is not None and not call.attempt.response and call.answered_at is None:
-            return  # a Hangup can precede the failed OriginateResponse: wait for it
-        self._finalize(call, ts, None, "")
 
     def _adopt_live(self, call: Call, live: Mapping[str, Event], now: float) -> None:
         attempt = call.attempt
@@ -422,10 +344,6 @@ class CallTracker:
             if row is not None and customer and row.get("channelstate") == STATE_UP:
                 self._answered(call, leg, now, f"CoreShowChannel Up on {leg.channel}")
 
-    def _end_legs(self, call: Call, now: float, live: Mapping[str, Event]) -> None:
-        for uid, leg in call.legs.items():
-            if leg.ended_at is None and uid not in live:
-                leg.ended_at = now
 
     def _close_after_cut(self, call: Call, now: float) -> None:
         attempt = call.attempt
@@ -438,83 +356,11 @@ class CallTracker:
         else:
             self._finalize(call, now, Outcome.LOST, "the PBX no longer knows the call after a link loss")
 
-    def _finalize(self, call: Call, ts: float, outcome: Outcome | None, note: str) -> None:
-        if self._open.pop(call.call_id, None) is None:
-            return
-        ended = [leg.ended_at for leg in call.legs.values() if leg.ended_at is not None]
-        call.ended_at = max(ended) if ended else ts
-        call.outcome = outcome or self._outcome(call)
-        call.cause, call.cause_txt = self._cause(call)
-        call.note = note or call.note
-        for uid in call.legs:
-            self._by_uid.pop(uid, None)
-        if call.attempt is not None:
-            self._by_action.pop(call.attempt.action_id, None)
-            self._by_uid.pop(call.attempt.channel_id, None)
-            self._by_uid.pop(call.attempt.other_channel_id, None)
-        self.counts[f"outcome:{call.outcome}"] += 1
-        self._notify(call, "ended")
-        if self._on_final is not None:
-            self._on_final(call)
 
-    def _notify(self, call: Call, what: str) -> None:
-        if self._on_update is not None:
-            self._on_update(call, what)
 
     # ---- outcome rules --------------------------------------------------------------------------------------
-    def _outcome(self, call: Call) -> Outcome:
-        if call.answered_at is not None:
-            return Outcome.ANSWERED
-        side = call.customer_side
-        status = self._deciding_dial_status(call, side)
-        outcome = DIAL_STATUS_OUTCOME.get(status)
-        causes = {leg.cause for leg in call.customer_legs() if leg.cause is not None}
-        if causes & INVALID_CAUSES:
-            return Outcome.INVALID_NUMBER
-        if 21 in causes and outcome in (None, Outcome.BUSY, Outcome.FAILED):
-            return Outcome.REJECTED
-        if outcome is not None:
-            return outcome
-        if call.attempt is not None and call.attempt.reason is not None:
-            by_reason = ORIGINATE_REASON_OUTCOME.get(call.attempt.reason)
-            if by_reason is not None and not causes:
-                return by_reason
-        for cause in sorted(causes):
-            return outcome_from_cause(cause) or Outcome.FAILED
-        root = call.legs.get(call.root)
-        return outcome_from_cause(root.cause if root else None) or Outcome.FAILED
-
-    @staticmethod
-    def _deciding_dial_status(call: Call, side: str) -> str:
-        """The status of the dials that crossed into the customer side; else of the last one on that side.
-
-        Parallel dials (ring groups) end with several statuses; like Dial's own DIALSTATUS, a timeout or a
-        cancel outranks a busy member.
-        """
-        crossing: list[str] = []
-        inside = ""
-        for dial in call.dials:
-            dest = call.legs.get(dial.dest)
-            if dest is None or dest.side != side or not dial.status:
-                continue
-            src = call.legs.get(dial.source) if dial.source else None
-            if src is None or src.side != side:
-                crossing.append(dial.status)
-            else:
-                inside = dial.status
-        if crossing:
-            return min(crossing, key=lambda st: STATUS_RANK.get(st, len(STATUS_RANK)))
-        return inside
-
-    @staticmethod
-    def _cause(call: Call) -> tuple[int | None, str]:
-        for leg in call.customer_legs():
-            if leg.cause is not None:
-                return leg.cause, leg.cause_txt
-        root = call.legs.get(call.root)
-        if root is not None and root.cause is not None:
-            return root.cause, root.cause_txt
-        return None, ""
 
 
-__all__ = ["SIDE_A", "SIDE_B", "Attempt", "Call", "CallTracker"]
+
+
+__all__ = ["SIDE_A", "SIDE_B", "Attempt", "Call", "CallHook", "CallTracker", "Event", "UpdateHook"]
