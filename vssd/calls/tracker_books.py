@@ -133,3 +133,33 @@ class CallBooks:
             if one is not None:
                 return self._by_uid.get(one)
         return None
+
+    def expire_unconfirmed(self, max_age_s: float) -> int:
+        """Attempts the PBX never acknowledged nor showed a channel for: outcome ``unknown``, never redialled."""
+        now = self._clock()
+        stale = [
+            c for c in self._open.values()
+            if c.attempt is not None and not c.attempt.queued and not c.legs and not c.attempt.response
+            and now - c.attempt.sent_at > max_age_s
+        ]
+        for call in stale:
+            self._finalize(call, now, Outcome.UNKNOWN, call.note or "Originate written, never acknowledged")
+        return len(stale)
+
+    def finish_all(self, note: str) -> None:
+        """Close every open call from what is known (end of a transcript)."""
+        now = self._clock()
+        for call in list(self._open.values()):
+            self._end_legs(call, now, live={})
+            self._finalize(call, now, None, note)
+
+    def _close_after_cut(self, call: Call, now: float) -> None:
+        attempt = call.attempt
+        if call.answered_at is not None:
+            self._finalize(call, now, Outcome.ANSWERED, "ended while the AMI link was down")
+        elif attempt is not None and not attempt.queued and not call.legs and not attempt.response:
+            self._finalize(call, now, Outcome.UNKNOWN, call.note or "Originate written, never acknowledged")
+        elif attempt is not None and attempt.response:
+            self._finalize(call, now, None, "")
+        else:
+            self._finalize(call, now, Outcome.LOST, "the PBX no longer knows the call after a link loss")
