@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from vssd.actors.slot import CallRecords, Command, Dialer, SlotActor, SlotBusy, SlotCore, SlotSpec
+from vssd.actors.slot import CallRecords, Command, PbxLine, SlotActor, SlotBusy, SlotCore, SlotSpec
 from vssd.actors.supervisor import ActorStatus, Supervisor
 from vssd.calls.model import Call
 from vssd.fsm import SlotEnv, SlotMachine, SlotState, StateEntryHook, Timeouts
@@ -125,7 +125,7 @@ def _step_inputs(core: SlotCore) -> tuple[Any, ...]:
 
 class TransitionTap:
     """Stands in for the env's `TransitionRecorder` inside its `SlotHooks` (the one entry callback every slot
-    machine runs): tells the views first, so the record's own readers (the event bus's `slot.update`) already
+    machine runs): tells the views first, so the record's own readers (the dispatcher's `slot.update`) already
     see the new view, then records. Transitions driven outside an actor's step (the supervisor giving up on a
     slot) are seen here too. `SlotMachine.add_listener` is refused by design, hence the stand-in."""
 
@@ -144,7 +144,7 @@ class TransitionTap:
 class ViewedActor(SlotActor):
     """A slot actor that tells the views when its core may be changing (see `SlotViews`)."""
 
-    def __init__(self, core: SlotCore, dialer: Dialer, records: CallRecords, call_ids: Callable[[], str],
+    def __init__(self, core: SlotCore, dialer: PbxLine, records: CallRecords, call_ids: Callable[[], str],
                  timeouts: Timeouts, views: SlotViews) -> None:
         super().__init__(core, dialer, records, call_ids, timeouts)
         self.views = views
@@ -169,7 +169,7 @@ class SlotFarm:
         self,
         supervisor: Supervisor,
         env: SlotEnv,
-        dialer: Dialer,
+        dialer: PbxLine,
         records: CallRecords,
         first_call_number: int = 1,
     ) -> None:

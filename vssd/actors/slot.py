@@ -31,7 +31,9 @@ class SlotBusy(Exception):
     """The slot cannot take this command now (not READY, or its mailbox is full)."""
 
 
-class Dialer(Protocol):
+class PbxLine(Protocol):
+    """The PBX as a slot's actor sees it (the AMI pump implements it); not the autodialer (actors/dialer.py)."""
+
     async def originate(self, req: DialRequest) -> Call: ...
 
     async def hangup(self, channel: str, cause: int = 16) -> None: ...
@@ -123,7 +125,7 @@ class SlotActor:
     """Runs until cancelled; any exception is a crash the supervisor restarts."""
 
     def __init__(
-        self, core: SlotCore, dialer: Dialer, records: CallRecords, call_ids: Callable[[], str], timeouts: Timeouts
+        self, core: SlotCore, dialer: PbxLine, records: CallRecords, call_ids: Callable[[], str], timeouts: Timeouts
     ) -> None:
         self.core = core
         self.dialer = dialer

@@ -1,6 +1,7 @@
 """Real-time events: WebSocket `/ws/events` and Socket.IO v4 (python-socketio, `/socket.io/`) on the API app.
 
-One `Hub` per app subscribes to the daemon's event bus (`ApiDeps.events`) and fans each event out to its clients.
+One `Hub` per app subscribes to the daemon's event dispatcher (`ApiDeps.events`, vssd/events) and fans each event
+out to its clients.
 - Shapes: Socket.IO emits the event name with the view as its data (`socket.on('call.update', data => …)`);
   `/ws/events` sends `{"type": <event>, "event": <event>, "data": <view>}` (the framing of the WORKSPACE API and the
   Smart Call Center API).
@@ -55,7 +56,7 @@ class RealtimeSettings:
     buffer: int = 512  # events per client before it is disconnected
     slot_rate_hz: float = 10.0  # slot.update per slot
     auth_timeout_s: float = 5.0  # /ws/events: wait this long for a first-message token
-    bus_queue: int = 16_384  # the hub's own subscription on the bus (drop-oldest)
+    bus_queue: int = 16_384  # the hub's own subscription on the dispatcher (drop-oldest)
 
 
 def audience(topic: str) -> tuple[str, str]:
@@ -191,7 +192,7 @@ def slot_payload(view: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Hub:
-    """Fans bus events out to WebSocket and Socket.IO clients (see the module docstring for the policies)."""
+    """Fans dispatched events out to WebSocket and Socket.IO clients (see the module docstring for the policies)."""
 
     def __init__(self, settings: RealtimeSettings | None = None) -> None:
         self.settings = settings or RealtimeSettings()
