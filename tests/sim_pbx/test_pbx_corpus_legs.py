@@ -14,9 +14,11 @@ from pbx_testkit import (
     parse_transcript,
 )
 
+from vssd.sim.pbx import HOLD
+
 SCRIPTED = {  # outcome → (number, ring_s, talk_s)
     "answered": ("79001110001", 2.0, 3.0),
-    "answered_long": ("79001110005", 2.0, 3600.0),
+    "answered_long": ("79001110005", 2.0, HOLD),
     "busy": ("79001110002", 1.5, None),
     "no_answer": ("79001110003", None, None),
     "rejected": ("79001110004", 1.0, None),
@@ -50,7 +52,7 @@ async def _run_call(sim, outcome: str, bridge_operator: bool = False) -> list:
         ami.send("Originate", **originate_headers(number, "6001", cid, Timeout="6000"))
         await ami.wait_for(lambda m: m.event == "OriginateResponse")
         if bridge_operator:
-            op = sim.inbound_call("8001", caller="74950001122", talk_s=600)
+            op = sim.inbound_call("8001", caller="74950001122", talk_s=HOLD)
             await ami.wait_for(lambda m: m.event == "Newstate" and m.get("Uniqueid") == op
                                and m.get("ChannelState") == "6")
             reply = await ami.request("Bridge", Channel1=cid, Channel2=op)
