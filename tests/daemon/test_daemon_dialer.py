@@ -23,7 +23,7 @@ from vssd.adapters.store_users import add_user
 from vssd.app import Daemon, SlotPlan
 from vssd.config.loader import load_config
 from vssd.sim.adb import AdbSimulator
-from vssd.sim.pbx import Endpoint, PbxConfig, PbxSimulator
+from vssd.sim.pbx import HOLD, Endpoint, PbxConfig, PbxSimulator
 
 SLOTS = [f"60{i:02d}" for i in range(1, 21)]
 AGENTS = ["1001", "1002", "1003", "1004"]
@@ -176,10 +176,14 @@ async def test_ratio_dialing_with_one_operator_abandons_with_the_message_and_cou
     async with dialer_hub(tmp_path) as (hub, api):
         await operators_online(hub, api, 1)
         numbers = [f"+7998{n:07d}" for n in range(2000, 2008)]
-        for n in numbers:  # all answer at once and talk for 6 s real time: the one operator stays busy
-            hub.pbx.script(n, "answered", ring_s=1.0, talk_s=300.0)
+        for n in numbers:  # all answer at once and talk until settled: the one operator stays busy
+            hub.pbx.script(n, "answered", ring_s=1.0, talk_s=HOLD)
         campaign = await run_campaign(api, numbers, {"policy": "none", "mode": "ratio", "ratio": 4,
                                                      "retry_count": 0, "ring_timeout_s": 15})
+        await until(lambda: bool(hub.pbx.ledger.abandons), 60.0)  # a call found the one operator busy
+        for n in numbers:  # from now on the customers hang up by themselves
+            hub.pbx.script(n, "answered", ring_s=1.0, talk_s=2.0)
+        hub.pbx.settle()
         status = await finished(api, campaign)
         attempts = await hub.query("SELECT * FROM dial_attempts WHERE campaign_id = $1", campaign)
         abandoned = {a["attempt_id"] for a in attempts if a["abandoned"]}
