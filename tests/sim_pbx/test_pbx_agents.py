@@ -3,6 +3,8 @@ at run time — over the wire, with the ledger as the oracle and the cacofonisk 
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from pbx_testkit import RawAmi, corpus_legs, leg_sequences, make_config, originate_headers, parse_transcript
@@ -195,12 +197,17 @@ async def test_agent_and_call_legs_match_corpus_legs(asim, ami, known_legs, call
     assert legs["op-1"]["seq"].count("BridgeEnter") == calls
 
 
-async def test_bridge_create_and_destroy_carry_the_corpus_keys(asim, ami, corpus):
+def _bridge_event_keys(corpus) -> dict[str, set[str]]:
     real: dict[str, set[str]] = {}
     for path in sorted((corpus / "ami" / "cacofonisk").glob("*.txt"))[:20]:
         for m in parse_transcript(path):
             if m.event in ("BridgeCreate", "BridgeDestroy"):
                 real.setdefault(m.event, set()).update(m.keys())
+    return real
+
+
+async def test_bridge_create_and_destroy_carry_the_corpus_keys(asim, ami, corpus):
+    real = await asyncio.to_thread(_bridge_event_keys, corpus)  # parsing off the loop (slow on a loaded CPU)
     await login_agent(ami, "1001", "op-1")
     await answered_call(asim, ami, "79001230003", "call-3")
     await ami.request("Bridge", Channel1="call-3", Channel2="op-1")

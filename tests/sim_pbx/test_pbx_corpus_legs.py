@@ -3,6 +3,8 @@ outcome in the cacofonisk (Asterisk 13+, AMI v2) transcripts, with a superset of
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pbx_testkit import (
     CALLER_KEYS,
@@ -66,10 +68,16 @@ async def _run_call(sim, outcome: str, bridge_operator: bool = False) -> list:
         await ami.close()
 
 
+@pytest.fixture(scope="module")
+def known_legs(corpus) -> list:
+    """Parsed once, outside the event loop (parsing 52 transcripts blocks the loop > 0.5 s on a loaded CPU)."""
+    return corpus_legs(corpus)
+
+
 @pytest.mark.parametrize("outcome,bridged", [("answered", False), ("answered", True), ("busy", False),
                                              ("no_answer", False), ("rejected", False)])
-async def test_every_simulated_leg_matches_a_corpus_leg(sim, corpus, outcome, bridged):
-    known = corpus_legs(corpus)
+async def test_every_simulated_leg_matches_a_corpus_leg(sim, known_legs, outcome, bridged):
+    known = known_legs
     msgs = await _run_call(sim, outcome, bridged)
     legs = leg_sequences(msgs)
     assert len(legs) == 3, f"expected ;1, ;2 and the slot leg, got {[v['channel'] for v in legs.values()]}"
@@ -83,13 +91,18 @@ async def test_every_simulated_leg_matches_a_corpus_leg(sim, corpus, outcome, br
         assert hit is not None, "no corpus leg matches:\n" + "\n".join(report)
 
 
-async def test_callerless_dial_events_match_the_corpus(sim, corpus):
-    """The Originate's own DialBegin/DialEnd (no caller channel) carry the key set real ones carry."""
+def _callerless_dial_keys(corpus) -> dict[str, set[str]]:
     real: dict[str, set[str]] = {}
     for path in (corpus / "ami" / "cacofonisk").glob("originate__*.txt"):
         for m in parse_transcript(path):
             if m.event in ("DialBegin", "DialEnd") and "Channel" not in m:
                 real.setdefault(m.event, set()).update(m.keys() - {"Forward"})
+    return real
+
+
+async def test_callerless_dial_events_match_the_corpus(sim, corpus):
+    """The Originate's own DialBegin/DialEnd (no caller channel) carry the key set real ones carry."""
+    real = await asyncio.to_thread(_callerless_dial_keys, corpus)  # parsing off the loop
     assert set(real) == {"DialBegin", "DialEnd"}
     msgs = await _run_call(sim, "busy")
     ours = [m for m in msgs if m.event in ("DialBegin", "DialEnd") and "Channel" not in m]
