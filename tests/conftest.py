@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import structlog
 
 
 def _find_corpus() -> Path:
@@ -55,6 +56,18 @@ class _SlowCallbackCatcher(logging.Handler):
 
 GC_EVERY_TESTS = 25
 _gc_state = {"tests": 0}
+
+
+@pytest.fixture(autouse=True)
+def _plain_tracebacks():
+    """structlog's default console renderer (in-process daemons log through it) draws rich tracebacks with
+    locals: most of a second on a loaded CPU for a test's deliberate crash, which the blocking guard then flags.
+    Tests that configure logging themselves are unaffected (configure_logging replaces this)."""
+    if not structlog.is_configured():
+        processors = list(structlog.get_config()["processors"])
+        processors[-1] = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+        structlog.configure(processors=processors)
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from tests.ami.conftest import Finished, settings_for, until
 from vssd.adapters.ami import AmiLink, LinkState
 from vssd.adapters.ami_calls import DialRequest
 from vssd.calls.outcomes import Outcome
+from vssd.sim.pbx import HOLD
 
 
 def originates_in_ledger(sim) -> Counter[str]:
@@ -80,7 +81,7 @@ async def test_unregistered_endpoint_is_unavailable(pbx, pump_factory):
 
 async def test_link_dropped_mid_calls(pbx, pump_factory):
     for i in range(6):
-        pbx.script(f"7910000000{i}", "answered", ring_s=2, talk_s=40)
+        pbx.script(f"7910000000{i}", "answered", ring_s=2, talk_s=HOLD)  # talking until settled
     pump, finished = await pump_factory()
     for i in range(6):
         await pump.originate(DialRequest(number=f"7910000000{i}", endpoint=f"60{i + 1:02d}"))
@@ -88,6 +89,7 @@ async def test_link_dropped_mid_calls(pbx, pump_factory):
     await pbx.drop_links()
     await until(lambda: pump.resyncs >= 1 and pump.link.is_up)
     assert len(pump.tracker.open_calls()) == 6, "calls still up after the cut must stay tracked"
+    assert pbx.settle() == 6  # the customers hang up
     await finished.wait_for(lambda: len(finished.calls) == 6, 30)
     assert all(c.outcome == Outcome.ANSWERED for c in finished.calls)
     assert all(c.note == "" or "link" not in c.note for c in finished.calls)  # real ends, seen as Hangup events
@@ -105,7 +107,7 @@ async def test_silent_link_is_detected_and_replaced(pbx, pump_factory):
 
 async def test_pbx_restart_ends_calls_as_lost(pbx, pump_factory):
     for i in range(3):
-        pbx.script(f"7920000000{i}", "answered", ring_s=2, talk_s=60)
+        pbx.script(f"7920000000{i}", "answered", ring_s=2, talk_s=HOLD)  # up until the restart
     pump, finished = await pump_factory()
     for i in range(3):
         await pump.originate(DialRequest(number=f"7920000000{i}", endpoint=f"60{i + 1:02d}"))

@@ -76,11 +76,21 @@ class SimProcess:
             assert resp.status == 200
             return await resp.json()
 
-    async def script(self, number: str, outcome: str | None, ring_s: float = 1.0, talk_s: float = 0.0) -> None:
+    async def script(self, number: str, outcome: str | None, ring_s: float | str = 1.0,
+                     talk_s: float | str = 0.0) -> None:
+        """As PbxSimulator.script; a time of "hold" lasts until `settle()`."""
         body = {"number": number, "outcome": outcome, "ring_s": ring_s, "talk_s": talk_s}
         async with aiohttp.ClientSession() as session, session.post(
                 f"http://127.0.0.1:{self.control_port}/script", json=body) as resp:
             assert resp.status == 200, await resp.text()
+
+    async def settle(self, key: str | None = None) -> int:
+        """As PbxSimulator.settle: end the held phase of live calls (those `key` names); how many."""
+        body = {} if key is None else {"key": key}
+        async with aiohttp.ClientSession() as session, session.post(
+                f"http://127.0.0.1:{self.control_port}/settle", json=body) as resp:
+            assert resp.status == 200, await resp.text()
+            return int((await resp.json())["released"])
 
 
 def _append(path: Path) -> BinaryIO:

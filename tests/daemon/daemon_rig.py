@@ -105,7 +105,7 @@ class Hub:
         return call
 
 
-async def until(predicate: Callable[[], bool], timeout_s: float = 10.0, step_s: float = 0.02) -> None:
+async def until(predicate: Callable[[], bool], timeout_s: float = 30.0, step_s: float = 0.02) -> None:
     """Wait for a condition on state other tasks own (no event to wait on); TimeoutError names nothing."""
 
     async def _loop() -> None:

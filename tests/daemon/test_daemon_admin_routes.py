@@ -24,6 +24,7 @@ from vssd.api import tokens
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
 from vssd.fsm import SlotState
+from vssd.sim.pbx import HOLD
 
 JWT_SECRET = "admin-routes-test-secret-0123456789abcdef"
 LONG = "4955000777"
@@ -125,7 +126,7 @@ async def test_trunk_then_slot_created_enrolled_restarted_disabled_deleted(api: 
 
 async def test_deleting_a_slot_with_a_live_call_hangs_it_up_first(api: Api) -> None:
     hub = api.hub
-    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=5000.0)
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=HOLD)
     call = await hub.dial("6003", LONG)
     await until(lambda: hub.state("6003") is SlotState.ACTIVE_CALL)
     status, answer = await api.call("DELETE", f"/api/slots/{hub.slot('6003')}")
@@ -140,7 +141,7 @@ async def test_deleting_a_slot_with_a_live_call_hangs_it_up_first(api: Api) -> N
 
 async def test_two_concurrent_deletes_hang_up_once_and_never_fail(api: Api) -> None:
     hub = api.hub
-    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=5000.0)
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=HOLD)
     call = await hub.dial("6005", LONG)
     await until(lambda: hub.state("6005") is SlotState.ACTIVE_CALL)
     path = f"/api/slots/{hub.slot('6005')}"

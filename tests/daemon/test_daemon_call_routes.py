@@ -18,9 +18,10 @@ from vssd.adapters.store_users import StoreUserDirectory, add_user, verify_passw
 from vssd.api import tokens
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
+from vssd.sim.pbx import HOLD
 
 SECRET = "daemon-call-routes-secret-0123456789abcdef"
-LONG_TALK = dict(ring_s=0.5, talk_s=3000.0)  # answered, and stays up until it is hung up
+LONG_TALK = dict(ring_s=0.5, talk_s=HOLD)  # answered, and stays up until it is hung up
 
 
 @dataclass

@@ -13,6 +13,7 @@ from daemon_rig import LS, MF, Hub, until
 
 from vssd.actors.slot import SlotBusy
 from vssd.fsm import SlotState
+from vssd.sim.pbx import HOLD
 
 SCRIPT = {
     "4951000001": "answered",
@@ -61,10 +62,11 @@ async def test_calls_flow_to_their_scripted_outcomes_and_are_all_recorded(hub: H
 
 async def inbound_call_on(hub: Hub, endpoint: str) -> tuple[str, dict]:
     """Ring a READY slot's leg from outside; the uniqueid of the call and its one `calls` row once it ended."""
-    uniqueid = hub.pbx.inbound_call(endpoint, "+74951234567", talk_s=30.0)
+    uniqueid = hub.pbx.inbound_call(endpoint, "+74951234567", talk_s=HOLD)
     await until(lambda: hub.state(endpoint) is SlotState.ACTIVE_CALL)
     with pytest.raises(SlotBusy):
         await hub.dial(endpoint, "4951000001")
+    assert hub.pbx.settle(uniqueid) == 1  # the caller hangs up
     await until(lambda: hub.core(endpoint).last_call is not None and hub.state(endpoint) is SlotState.READY)
     rows = list((await hub.calls()).values())
     assert len(rows) == 1
@@ -83,8 +85,8 @@ async def test_inbound_call_on_a_ready_leg_is_followed_and_recorded_as_inbound(h
 
 
 async def test_stop_with_calls_in_flight_leaves_a_record_of_every_call(hub: Hub) -> None:
-    hub.pbx.script("4951000011", "answered", ring_s=1.0, talk_s=5000.0)  # talking when the daemon stops
-    hub.pbx.script("4951000012", "answered", ring_s=5000.0)  # still ringing (ring timeout is the PBX's)
+    hub.pbx.script("4951000011", "answered", ring_s=1.0, talk_s=HOLD)  # talking when the daemon stops
+    hub.pbx.script("4951000012", "answered", ring_s=HOLD)  # still ringing
     hub.pbx.script("4951000013", "busy", ring_s=1.0)  # over before the stop
     await hub.run_call("6003", "4951000013")
     talking = await hub.dial("6001", "4951000011")

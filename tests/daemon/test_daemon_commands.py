@@ -7,12 +7,13 @@ from daemon_rig import ENROLLED_AUTO, Hub, HubFactory, ready, until
 
 from vssd.actors.slot import SlotBusy
 from vssd.fsm import SlotState
+from vssd.sim.pbx import HOLD
 
 LONG, SHORT = "4957000001", "4957000002"
 
 
 def script(hub: Hub) -> None:
-    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=5000.0)  # ends only when someone hangs up
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=HOLD)  # ends only when someone hangs up
     hub.pbx.script(SHORT, "busy", ring_s=1.0)
 
 

@@ -15,6 +15,7 @@ from daemon_rig import ENROLLED_AUTO, Hub, HubFactory, ready, until
 from vssd.actors.slot import Command, SlotBusy
 from vssd.actors.supervisor import ActorStatus
 from vssd.fsm import SlotState
+from vssd.sim.pbx import HOLD
 
 LONG, BUSY, NO_ANSWER, SHORT = "4952000001", "4952000002", "4952000003", "4952000004"
 OTHERS = {"6002": BUSY, "6003": NO_ANSWER, "6004": SHORT}
@@ -26,7 +27,7 @@ def crash(hub: Hub, endpoint: str) -> None:
 
 
 def script(hub: Hub) -> None:
-    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=75.0)  # 1.5 s of real time at the simulator's scale
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=HOLD)  # talks until the test settles it
     hub.pbx.script(BUSY, "busy", ring_s=1.0)
     hub.pbx.script(NO_ANSWER, "no_answer", ring_s=2.0)
     hub.pbx.script(SHORT, "answered", ring_s=1.0, talk_s=5.0)
@@ -47,6 +48,7 @@ async def round_of_calls(hub: Hub, crash_a: bool) -> tuple[str, Counter[str], in
         assert call_a.outcome is None, "the call must still be live after the restart"
         assert farm.cores[slot_a].call is call_a
     live_restarts = supervisor.restarts(slot_a) - restarts
+    assert hub.pbx.settle("6001") == 1  # the customer hangs up
     await until(lambda: call_a.outcome is not None and all(c.outcome is not None for c in others))
     await ready(hub, ["6001", *OTHERS])
     return call_a.attempt.action_id, Counter(str(c.outcome) for c in others), live_restarts
@@ -103,7 +105,7 @@ async def test_dial_on_a_slot_given_up_on_is_refused_at_once(hub_factory: HubFac
 async def test_budget_spent_during_a_call_still_ends_the_call_then_faults(hub_factory: HubFactory) -> None:
     hub = await hub_factory(VSSD_SLOTS__RESTART_BUDGET_COUNT="1")
     await ready(hub, ENROLLED_AUTO)
-    hub.pbx.script(SHORT, "answered", ring_s=1.0, talk_s=75.0)  # 1.5 s of real time
+    hub.pbx.script(SHORT, "answered", ring_s=1.0, talk_s=HOLD)  # talks until the test settles it
     slot_a, supervisor = hub.slot("6001"), hub.daemon.supervisor
     call = await hub.dial("6001", SHORT)
     await until(lambda: hub.state("6001") is SlotState.ACTIVE_CALL)
@@ -111,7 +113,9 @@ async def test_budget_spent_during_a_call_still_ends_the_call_then_faults(hub_fa
     await until(lambda: supervisor.restarts(slot_a) == 1 and supervisor.status(slot_a) is ActorStatus.RUNNING)
     crash(hub, "6001")
     await until(lambda: supervisor.status(slot_a) is ActorStatus.FAULTED)
+    assert call.outcome is None  # the call outlived its actor's crashes
+    hub.pbx.settle("6001")  # the customer hangs up
     await until(lambda: call.outcome is not None)
-    await until(lambda: hub.state("6001") is SlotState.FAULT, timeout_s=1.0)
+    await until(lambda: hub.state("6001") is SlotState.FAULT)
     rows = await hub.calls()
     assert rows[call.attempt.action_id]["outcome"] == "answered"

@@ -23,7 +23,7 @@ from vssd.adapters.store_users import add_user
 from vssd.app import Daemon, SlotPlan
 from vssd.config.loader import load_config
 from vssd.sim.adb import AdbSimulator
-from vssd.sim.pbx import Endpoint, PbxConfig, PbxSimulator
+from vssd.sim.pbx import HOLD, Endpoint, PbxConfig, PbxSimulator
 
 SLOTS = [f"60{i:02d}" for i in range(1, 21)]
 AGENTS = ["1001", "1002", "1003", "1004"]
@@ -172,15 +172,30 @@ async def operators_figures_match_the_store(api: Api, operators: list[str], atte
     assert code == 422 and body["code"] == "INVALID_PARAMS"
 
 
+async def operators_customer_hangs_up_last(pbx: PbxSimulator) -> None:
+    """The customer talking to the (one) operator hangs up only once every other call of the round is over (they
+    found the operator busy: the message, then the hangup), so the operator stays busy while they are decided."""
+    while True:
+        live = [o for o in pbx.ledger.originates if o.ended_at is None]
+        bridged = {b.call_channel_id for b in pbx.ledger.agent_bridges if b.left_at is None}
+        if len(live) == 1 and live[0].channel_id in bridged:
+            pbx.settle(live[0].channel_id)
+        await asyncio.sleep(0.02)
+
+
 async def test_ratio_dialing_with_one_operator_abandons_with_the_message_and_counts_it(tmp_path: Path) -> None:
     async with dialer_hub(tmp_path) as (hub, api):
         await operators_online(hub, api, 1)
         numbers = [f"+7998{n:07d}" for n in range(2000, 2008)]
-        for n in numbers:  # all answer at once and talk for 6 s real time: the one operator stays busy
-            hub.pbx.script(n, "answered", ring_s=1.0, talk_s=300.0)
+        for n in numbers:  # all answer at once and talk until settled: the one operator stays busy
+            hub.pbx.script(n, "answered", ring_s=1.0, talk_s=HOLD)
         campaign = await run_campaign(api, numbers, {"policy": "none", "mode": "ratio", "ratio": 4,
                                                      "retry_count": 0, "ring_timeout_s": 15})
-        status = await finished(api, campaign)
+        hangups = asyncio.ensure_future(operators_customer_hangs_up_last(hub.pbx))
+        try:
+            status = await finished(api, campaign)
+        finally:
+            hangups.cancel()
         attempts = await hub.query("SELECT * FROM dial_attempts WHERE campaign_id = $1", campaign)
         abandoned = {a["attempt_id"] for a in attempts if a["abandoned"]}
         assert abandoned, "four calls per operator, all answered: some found nobody"

@@ -13,13 +13,14 @@ from daemon_rig import ENROLLED_AUTO, LS, MF, NOT_ENROLLED, NOT_PLANNED, Hub, un
 
 from vssd.actors.slot import SlotBusy
 from vssd.fsm import SlotState
+from vssd.sim.pbx import HOLD
 
 LONG, SHORT = "4953000001", "4953000002"
 PLANNED_ENROLLED = {*ENROLLED_AUTO, *MF, *LS}
 
 
 def script(hub: Hub) -> None:
-    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=75.0)  # 1.5 s of real time
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=HOLD)  # talks until the test settles it
     hub.pbx.script(SHORT, "answered", ring_s=1.0, talk_s=2.0)
 
 
@@ -46,6 +47,7 @@ async def phone_fault_mid_call(hub: Hub, endpoint: str, serial: str, fault: str)
     assert call.outcome is None and hub.state(endpoint) is SlotState.ACTIVE_CALL  # the call goes on
     with pytest.raises(SlotBusy):
         await hub.dial(endpoint, SHORT)
+    assert hub.pbx.settle(endpoint) == 1  # the customer hangs up
 
     await until(lambda: call.outcome is not None and hub.state(endpoint) in (SlotState.FAULT, SlotState.REGISTERING))
     with pytest.raises(SlotBusy):
@@ -111,6 +113,7 @@ async def registration_lost_mid_call(hub: Hub, endpoint: str) -> None:
     hub.pbx.set_registered(endpoint, False)
     await until(lambda: not hub.core(endpoint).health.sip_reachable)
     assert call.outcome is None and hub.state(endpoint) is SlotState.ACTIVE_CALL
+    assert hub.pbx.settle(endpoint) == 1  # the customer hangs up
     await until(lambda: call.outcome is not None and hub.state(endpoint) is SlotState.REGISTERING)
     hub.pbx.set_registered(endpoint, True)
     await until(lambda: hub.state(endpoint) is SlotState.READY)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from daemon_rig import Hub, until
 
 from vssd.fsm import SlotState
+from vssd.sim.pbx import HOLD
 
 LONG, SHORT = "4956000001", "4956000002"
 
 
 async def talking(hub: Hub, endpoint: str):
-    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=75.0)  # 1.5 s of real time
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=HOLD)  # talks until the test settles it
     hub.pbx.script(SHORT, "busy", ring_s=1.0)
     call = await hub.dial(endpoint, LONG)
     await until(lambda: hub.state(endpoint) is SlotState.ACTIVE_CALL)
@@ -27,6 +28,7 @@ async def test_link_cut_mid_call_the_call_is_followed_to_its_real_end(hub: Hub) 
     await hub.pbx.drop_links()
     await until(lambda: hub.daemon.pump.resyncs > resyncs)
     assert call.outcome is None and hub.state("6002") is SlotState.ACTIVE_CALL
+    assert hub.pbx.settle("6002") == 1  # the customer hangs up
     await until(lambda: call.outcome is not None and hub.state("6002") is SlotState.READY)
 
     row = (await hub.calls())[call.attempt.action_id]

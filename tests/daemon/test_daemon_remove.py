@@ -5,13 +5,14 @@ from __future__ import annotations
 from daemon_rig import Hub, until
 
 from vssd.fsm import SlotState
+from vssd.sim.pbx import HOLD
 
 LONG, SHORT = "4955000001", "4955000002"
 
 
 async def remove_mid_call(hub: Hub, endpoint: str):
     """Dial a long call on `endpoint`, delete the slot while it talks; the call once the PBX has ended it."""
-    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=5000.0)
+    hub.pbx.script(LONG, "answered", ring_s=1.0, talk_s=HOLD)
     call = await hub.dial(endpoint, LONG)
     await until(lambda: hub.state(endpoint) is SlotState.ACTIVE_CALL)
     await hub.daemon.farm.remove(hub.slot(endpoint))

@@ -11,6 +11,15 @@ from pathlib import Path
 
 from vssd.sim.pbx import Endpoint, PbxConfig
 
+WAIT_S = 10.0  # how long a test waits for something the simulator does next (generous: CPUs may be loaded)
+
+
+async def eventually(predicate, timeout_s: float = WAIT_S, step_s: float = 0.01) -> None:
+    """Wait for a condition on state other tasks own (no event to wait on); TimeoutError if it never holds."""
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(step_s)
+
 # Events that say nothing about a leg's life cycle; they are dropped from every leg sequence, simulated or
 # captured. DialState is here because the corpus' Asterisk predates it (no transcript carries one).
 NOISE = frozenset({
@@ -104,7 +113,7 @@ class RawAmi:
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         return action_id
 
-    async def wait_for(self, pred, wait_s: float = 5.0) -> Msg:
+    async def wait_for(self, pred, wait_s: float = WAIT_S) -> Msg:
         async with asyncio.timeout(wait_s):
             seen = 0
             while True:
@@ -117,7 +126,7 @@ class RawAmi:
                 self._arrived.clear()
                 await self._arrived.wait()
 
-    async def request(self, action: str, wait_s: float = 5.0, **headers) -> Msg:
+    async def request(self, action: str, wait_s: float = WAIT_S, **headers) -> Msg:
         aid = self.send(action, **headers)
         return await self.wait_for(lambda m: m.get("ActionID") == aid and "Response" in m
                                    and m.event is None, wait_s)
@@ -127,6 +136,13 @@ class RawAmi:
         done = await self.wait_for(lambda m: m.get("ActionID") == aid and m.event == complete)
         mine = [m for m in self.messages if m.get("ActionID") == aid]
         return mine[0], mine[1:-1], done
+
+    async def wait_closed(self, wait_s: float = WAIT_S) -> None:
+        """Wait until the simulator has closed the link."""
+        async with asyncio.timeout(wait_s):
+            while not self.closed:
+                self._arrived.clear()
+                await self._arrived.wait()
 
     def events(self, name: str | None = None) -> list[Msg]:
         return [m for m in self.messages if m.event and (name is None or m.event == name)]

@@ -3,6 +3,8 @@ outcome in the cacofonisk (Asterisk 13+, AMI v2) transcripts, with a superset of
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pbx_testkit import (
     CALLER_KEYS,
@@ -14,9 +16,11 @@ from pbx_testkit import (
     parse_transcript,
 )
 
+from vssd.sim.pbx import HOLD
+
 SCRIPTED = {  # outcome → (number, ring_s, talk_s)
     "answered": ("79001110001", 2.0, 3.0),
-    "answered_long": ("79001110005", 2.0, 3600.0),
+    "answered_long": ("79001110005", 2.0, HOLD),
     "busy": ("79001110002", 1.5, None),
     "no_answer": ("79001110003", None, None),
     "rejected": ("79001110004", 1.0, None),
@@ -50,7 +54,7 @@ async def _run_call(sim, outcome: str, bridge_operator: bool = False) -> list:
         ami.send("Originate", **originate_headers(number, "6001", cid, Timeout="6000"))
         await ami.wait_for(lambda m: m.event == "OriginateResponse")
         if bridge_operator:
-            op = sim.inbound_call("8001", caller="74950001122", talk_s=600)
+            op = sim.inbound_call("8001", caller="74950001122", talk_s=HOLD)
             await ami.wait_for(lambda m: m.event == "Newstate" and m.get("Uniqueid") == op
                                and m.get("ChannelState") == "6")
             reply = await ami.request("Bridge", Channel1=cid, Channel2=op)
@@ -64,10 +68,16 @@ async def _run_call(sim, outcome: str, bridge_operator: bool = False) -> list:
         await ami.close()
 
 
+@pytest.fixture(scope="module")
+def known_legs(corpus) -> list:
+    """Parsed once, outside the event loop (parsing 52 transcripts blocks the loop > 0.5 s on a loaded CPU)."""
+    return corpus_legs(corpus)
+
+
 @pytest.mark.parametrize("outcome,bridged", [("answered", False), ("answered", True), ("busy", False),
                                              ("no_answer", False), ("rejected", False)])
-async def test_every_simulated_leg_matches_a_corpus_leg(sim, corpus, outcome, bridged):
-    known = corpus_legs(corpus)
+async def test_every_simulated_leg_matches_a_corpus_leg(sim, known_legs, outcome, bridged):
+    known = known_legs
     msgs = await _run_call(sim, outcome, bridged)
     legs = leg_sequences(msgs)
     assert len(legs) == 3, f"expected ;1, ;2 and the slot leg, got {[v['channel'] for v in legs.values()]}"
@@ -81,13 +91,18 @@ async def test_every_simulated_leg_matches_a_corpus_leg(sim, corpus, outcome, br
         assert hit is not None, "no corpus leg matches:\n" + "\n".join(report)
 
 
-async def test_callerless_dial_events_match_the_corpus(sim, corpus):
-    """The Originate's own DialBegin/DialEnd (no caller channel) carry the key set real ones carry."""
+def _callerless_dial_keys(corpus) -> dict[str, set[str]]:
     real: dict[str, set[str]] = {}
     for path in (corpus / "ami" / "cacofonisk").glob("originate__*.txt"):
         for m in parse_transcript(path):
             if m.event in ("DialBegin", "DialEnd") and "Channel" not in m:
                 real.setdefault(m.event, set()).update(m.keys() - {"Forward"})
+    return real
+
+
+async def test_callerless_dial_events_match_the_corpus(sim, corpus):
+    """The Originate's own DialBegin/DialEnd (no caller channel) carry the key set real ones carry."""
+    real = await asyncio.to_thread(_callerless_dial_keys, corpus)  # parsing off the loop
     assert set(real) == {"DialBegin", "DialEnd"}
     msgs = await _run_call(sim, "busy")
     ours = [m for m in msgs if m.event in ("DialBegin", "DialEnd") and "Channel" not in m]

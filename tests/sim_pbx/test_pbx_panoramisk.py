@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from panoramisk import Manager
-from pbx_testkit import md5_key, originate_headers
+from pbx_testkit import WAIT_S, eventually, md5_key, originate_headers
 
 
 async def _manager(sim, **kw) -> tuple[Manager, asyncio.Future]:
@@ -26,22 +26,19 @@ async def test_plain_login_ping_and_originate_storm(sim):
     events: list = []
     m.register_event("*", lambda mgr, e: events.append(e))
     try:
-        await asyncio.wait_for(logged_in, 5)
+        await asyncio.wait_for(logged_in, WAIT_S)
         assert m.protocol.version == "7.0.3"
         pong = await m.send_action({"Action": "Ping"})
         assert pong.success and pong["Ping"] == "Pong" and float(pong["Timestamp"]) > 0
         sim.script("79005550001", "answered", ring_s=2, talk_s=1)
         replies = await asyncio.wait_for(
             m.send_action({"Action": "Originate", "ActionID": "a-42",
-                           **originate_headers("79005550001", "6001", "cid-42")}), 5)
+                           **originate_headers("79005550001", "6001", "cid-42")}), WAIT_S)
         first, final = replies[0], replies[-1]
         assert (first["Response"], first["Message"]) == ("Success", "Originate successfully queued")
         assert (final["Event"], final["Response"], final["Reason"]) == ("OriginateResponse", "Success", "4")
         assert final["Uniqueid"] == "cid-42" and final["ActionID"] == "a-42"
-        for _ in range(200):
-            if any(e.event == "Hangup" and e["Uniqueid"] == "cid-42" for e in events):
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: any(e.event == "Hangup" and e["Uniqueid"] == "cid-42" for e in events))
         names = [e.event for e in events if e.get("Linkedid") == "cid-42"]
         assert names[:2] == ["Newchannel", "Newchannel"] and names.count("Hangup") == 3
         assert {"DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave"} <= set(names)
@@ -53,10 +50,7 @@ async def test_plain_login_ping_and_originate_storm(sim):
 async def test_md5_login(sim):
     m, _ = await _manager(sim)  # no username: panoramisk does not log in by itself
     try:
-        for _ in range(100):
-            if m.protocol is not None:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: m.protocol is not None)
         chal = await m.send_action({"Action": "Challenge", "AuthType": "MD5"})
         assert chal.success and chal["Challenge"].isdigit()
         denied = await m.send_action({"Action": "Ping"})
@@ -74,13 +68,10 @@ async def test_wrong_secret_is_refused_and_closed(sim):
     lost = asyncio.get_running_loop().create_future()
     m.on_disconnect = lambda mgr, exc: lost.done() or lost.set_result(True)
     try:
-        for _ in range(200):
-            if m.authenticated_future is not None:
-                break
-            await asyncio.sleep(0.01)
-        reply = await asyncio.wait_for(m.authenticated_future, 5)
+        await eventually(lambda: m.authenticated_future is not None)
+        reply = await asyncio.wait_for(m.authenticated_future, WAIT_S)
         assert (reply["Response"], reply["Message"]) == ("Error", "Authentication failed")
         assert m.authenticated is False
-        await asyncio.wait_for(lost, 5)  # the simulator closed the link, as Asterisk does
+        await asyncio.wait_for(lost, WAIT_S)  # the simulator closed the link, as Asterisk does
     finally:
         m.close()

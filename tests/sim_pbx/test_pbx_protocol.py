@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from pbx_testkit import RawAmi, make_config, originate_headers
+from pbx_testkit import RawAmi, eventually, make_config, originate_headers
 
-from vssd.sim.pbx import PbxSimulator
+from vssd.sim.pbx import HOLD, PbxSimulator
 
 
 async def test_errors_before_and_after_login(sim):
@@ -42,11 +40,7 @@ async def test_information_actions(sim):
         assert filt["Message"] == "Filter Added Successfully"
         bye = await ami.request("Logoff")
         assert (bye["Response"], bye["Message"]) == ("Goodbye", "Thanks for all the fish.")
-        for _ in range(100):
-            if ami.closed:
-                break
-            await asyncio.sleep(0.01)
-        assert ami.closed
+        await ami.wait_closed()
     finally:
         await ami.close()
 
@@ -119,7 +113,7 @@ async def test_unregistered_slot_is_unavailable(sim):
 async def test_sync_originate_answers_after_the_call_is_up(sim):
     ami = await RawAmi.open(sim.port)
     try:
-        sim.script("79002220001", "answered", ring_s=2, talk_s=3600)
+        sim.script("79002220001", "answered", ring_s=2, talk_s=HOLD)
         reply = await ami.request("Originate", **originate_headers("79002220001", "6001", "cid-sync", Async="false"))
         assert (reply["Response"], reply["Message"]) == ("Success", "Originate successfully queued")
         assert ami.messages.index(reply) > ami.messages.index(ami.events("DialEnd")[-1])
@@ -135,11 +129,11 @@ async def test_sync_originate_answers_after_the_call_is_up(sim):
 async def test_hangup_redirect_bridge_actions(sim):
     ami = await RawAmi.open(sim.port)
     try:
-        sim.script("79003330001", "answered", ring_s=1, talk_s=3600)
+        sim.script("79003330001", "answered", ring_s=1, talk_s=HOLD)
         ami.send("Originate", **originate_headers("79003330001", "6001", "cid-act",
                                                   Variable=["__VSSD_SLOT=6001", "FOO=bar,BAZ=1"]))
         await ami.wait_for(lambda m: m.event == "BridgeEnter" and m["Linkedid"] == "cid-act")
-        op = sim.inbound_call("8001", caller="74951112233", talk_s=3600)
+        op = sim.inbound_call("8001", caller="74951112233", talk_s=HOLD)
         await ami.wait_for(lambda m: m.event == "Newstate" and m["Uniqueid"] == op)
         moved = await ami.request("Redirect", Channel="cid-act", Context="vssd-hold", Exten="s", Priority="1")
         assert moved["Message"] == "Redirect successful" and sim.ledger.redirects[-1][:2] == ("cid-act", "vssd-hold")
@@ -150,11 +144,7 @@ async def test_hangup_redirect_bridge_actions(sim):
         assert (none["Response"], none["Message"]) == ("Error", "No such channel")
         many = await ami.request("Hangup", Channel="/^(Local|PJSIP)//", Cause="16")
         assert many["Message"] == "4 channels hung up."
-        for _ in range(200):
-            if not sim.live_channels():
-                break
-            await asyncio.sleep(0.01)
-        assert not sim.live_channels()
+        await eventually(lambda: not sim.live_channels())
         assert sim.ledger.originates[-1].outcome == "answered"
     finally:
         await ami.close()
@@ -163,7 +153,7 @@ async def test_hangup_redirect_bridge_actions(sim):
 async def test_vssd_hangup_while_ringing_cancels(sim):
     ami = await RawAmi.open(sim.port)
     try:
-        sim.script("79004440001", "answered", ring_s=3600)
+        sim.script("79004440001", "answered", ring_s=HOLD)  # rings until vssd hangs up
         ami.send("Originate", **originate_headers("79004440001", "6001", "cid-cancel"))
         await ami.wait_for(lambda m: m.event == "Newstate" and m["ChannelState"] == "5")
         await ami.request("Hangup", Channel="cid-cancel")
@@ -182,7 +172,7 @@ async def _random_run(seed: int) -> list[tuple[str | None, int | None]]:
     try:
         for i in range(12):
             ami.send("Originate", **originate_headers(f"7900555{i:04d}", "6001", f"r-{i}"))
-        await ami.wait_for(lambda m: len(ami.events("Cdr")) >= 12, 10)
+        await eventually(lambda: len(ami.events("Cdr")) >= 12)
         return [(r.outcome, r.cause) for r in sim.ledger.originates]
     finally:
         await ami.close()
@@ -200,7 +190,8 @@ async def test_blast_streams_complete_call_sets(sim):
     try:
         sent = await sim.blast(2000)
         assert sent >= 2000
-        await ami.wait_for(lambda m: len(ami.events()) >= sent + 1, 10)  # + FullyBooted
+        # counted by polling, not per message (a count per message is quadratic: seconds on a loaded CPU)
+        await eventually(lambda: len(ami.events()) >= sent + 1)  # + FullyBooted
         hangups = ami.events("Hangup")
         calls = len(hangups) // 3
         assert len(hangups) == 3 * calls and sent % calls == 0 and len(ami.events("Newchannel")) == len(hangups)
@@ -224,4 +215,84 @@ async def test_device_state_follows_the_slot_leg_and_secrets_stay_out_of_the_led
         missing = await ami.wait_for(lambda m: m.get("ActionID") == "no-action")
         assert (missing["Response"], missing["Message"]) == ("Error", "Missing action in request")
     finally:
+        await ami.close()
+
+
+async def test_held_calls_ring_and_talk_until_settled(sim):
+    """A HOLD ring or talk time lasts until settle(): past the Originate's Timeout, and one phase per settle."""
+    ami = await RawAmi.open(sim.port)
+    try:
+        sim.script("79008880001", "answered", ring_s=HOLD, talk_s=HOLD)
+        sim.script("79008880002", "busy", ring_s=HOLD)
+        ami.send("Originate", **originate_headers("79008880001", "6001", "cid-hold-1", Timeout="1000"))
+        ami.send("Originate", **originate_headers("79008880002", "8001", "cid-hold-2", Timeout="1000"))
+        await ami.wait_for(lambda m: len(ami.events("DialState")) == 2)  # both slot legs ringing
+        assert sim.held_calls() == 2 and sim.held_calls("79008880002") == 1 and sim.held_calls("nobody") == 0
+
+        assert sim.settle("79008880002") == 1
+        busy = await ami.wait_for(lambda m: m.event == "OriginateResponse")
+        assert (busy["Response"], busy["Reason"], busy["Channel"]) == ("Failure", "5", "Local/79008880002@vssd-out")
+        first = sim.ledger.originates[0]
+        assert first.answered_at is None and first.outcome is None  # still ringing
+
+        assert sim.settle("6001") == 1  # named by its slot endpoint: answered, and now talking
+        await ami.wait_for(lambda m: m.event == "BridgeEnter" and m["Linkedid"] == "cid-hold-1")
+        assert first.answered_at is not None and first.outcome is None
+        assert sim.settle() == 1  # the far end hangs up
+        hup = await ami.wait_for(lambda m: m.event == "Hangup" and m["Uniqueid"] == "cid-hold-1")
+        assert hup["Cause"] == "16" and first.outcome == "answered"
+        await eventually(lambda: not sim.live_channels())
+        assert sim.held_calls() == 0 and sim.settle() == 0
+    finally:
+        await ami.close()
+
+
+async def test_a_settle_before_the_held_phase_ends_it_on_arrival_and_a_hangup_still_cuts_it(sim):
+    ami = await RawAmi.open(sim.port)
+    try:
+        sim.script("79008880003", "answered", ring_s=1, talk_s=HOLD)
+        ami.send("Originate", **originate_headers("79008880003", "6001", "cid-hold-3"))
+        await eventually(lambda: sim.held_calls("cid-hold-3") == 1)
+        assert sim.settle("cid-hold-3") == 1  # still ringing: the talk ends as soon as it starts
+        hup = await ami.wait_for(lambda m: m.event == "Hangup" and m["Uniqueid"] == "cid-hold-3")
+        assert hup["Cause"] == "16" and sim.ledger.originates[-1].outcome == "answered"
+
+        uid = sim.inbound_call("8001", caller="74950001100", talk_s=HOLD)
+        await ami.wait_for(lambda m: m.event == "Newstate" and m.get("Uniqueid") == uid and m["ChannelState"] == "6")
+        await ami.request("Hangup", Channel=uid, Cause="21")
+        gone = await ami.wait_for(lambda m: m.event == "Hangup" and m["Uniqueid"] == uid)
+        assert gone["Cause"] == "21" and sim.held_calls() == 0
+    finally:
+        await ami.close()
+
+
+async def test_control_api_holds_and_settles(sim):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from vssd.sim.pbx.control import build_app
+
+    ami = await RawAmi.open(sim.port)
+    http = TestClient(TestServer(build_app(sim)))
+    await http.start_server()
+    try:
+        r = await http.post("/script", json={"number": "79008880004", "outcome": "answered", "ring_s": 1,
+                                             "talk_s": "hold"})
+        assert r.status == 200
+        r = await http.post("/script", json={"number": "79008880004", "outcome": "answered", "talk_s": "soon"})
+        assert r.status == 400
+        ami.send("Originate", **originate_headers("79008880004", "6001", "cid-hold-4"))
+        await ami.wait_for(lambda m: m.event == "BridgeEnter" and m["Linkedid"] == "cid-hold-4")
+        r = await http.post("/inbound", json={"endpoint": "8001", "caller": "74950001101", "talk_s": "hold"})
+        uid = (await r.json())["uniqueid"]
+        await ami.wait_for(lambda m: m.event == "Newstate" and m.get("Uniqueid") == uid and m["ChannelState"] == "6")
+        assert sim.held_calls() == 2
+        r = await http.post("/settle", json={"key": "74950001101"})  # the inbound call, by its caller
+        assert await r.json() == {"ok": True, "released": 1}
+        await ami.wait_for(lambda m: m.event == "Hangup" and m["Uniqueid"] == uid)
+        r = await http.post("/settle")
+        assert (await r.json())["released"] == 1
+        await ami.wait_for(lambda m: m.event == "Hangup" and m["Uniqueid"] == "cid-hold-4")
+        assert sim.ledger.originates[-1].outcome == "answered"
+    finally:
+        await http.close()
         await ami.close()

@@ -1,5 +1,6 @@
 """Protocol-faithful Asterisk AMI peer (Asterisk 18/20 with PJSIP) for vssd's tests, demo and benchmarks."""
 
+from vssd.sim.pbx.calls import HOLD
 from vssd.sim.pbx.config import OUTCOMES, Endpoint, PbxConfig
 from vssd.sim.pbx.ledger import (
     AbandonRecord,
@@ -12,5 +13,5 @@ from vssd.sim.pbx.ledger import (
 )
 from vssd.sim.pbx.simulator import PbxSimulator
 
-__all__ = ["OUTCOMES", "AbandonRecord", "ActionRecord", "AgentBridgeRecord", "AgentSessionRecord", "ChannelRecord",
-           "Endpoint", "Ledger", "OriginateRecord", "PbxConfig", "PbxSimulator"]
+__all__ = ["HOLD", "OUTCOMES", "AbandonRecord", "ActionRecord", "AgentBridgeRecord", "AgentSessionRecord",
+           "ChannelRecord", "Endpoint", "Ledger", "OriginateRecord", "PbxConfig", "PbxSimulator"]

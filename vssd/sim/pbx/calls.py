@@ -1,10 +1,14 @@
 """Call flows: an Originate through the simulated dialplan (Local/N@vssd-out → Dial(PJSIP/N@E)) or straight
 to a PJSIP endpoint, and inbound calls on a slot's leg. Each runs as one task on the simulated clock. An answered
-call may be sent to vssd-abandon (Redirect): the recorded message plays, then every leg hangs up."""
+call may be sent to vssd-abandon (Redirect): the recorded message plays, then every leg hangs up.
+
+A scripted ring or talk time of HOLD lasts until the simulator's settle() releases it (tests that need a call
+ringing or talking while they act hold it there and end it themselves, so no real time races them)."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 
 from vssd.sim.pbx import channel as evs
@@ -14,6 +18,11 @@ from vssd.sim.pbx.ledger import AbandonRecord, OriginateRecord
 from vssd.sim.pbx.outcomes import SPECS, Plan
 
 SIP_PROGRESS_S = 0.1  # 100 Trying → 180 Ringing on the slot leg, in sim seconds
+HOLD = math.inf  # a ring or talk time that lasts until settle() (see Interruptible.release)
+
+
+def is_hold(sim_s: float) -> bool:
+    return math.isinf(sim_s)
 
 
 @dataclass
@@ -63,11 +72,25 @@ class Interruptible:
         self.hangup_cause = 16
         self.abandon: AbandonRecord | None = None
         self.abandon_leg: SimChannel | None = None
+        self._release = asyncio.Event()
 
     def request_hangup(self, ch: SimChannel, cause: int) -> None:
         if self.hangup_leg is None:
             self.hangup_leg, self.hangup_cause = ch, cause
         self._interrupt.set()
+
+    def release(self) -> None:
+        """End the call's current (or next) HOLD phase: a held ring reaches its outcome, a held talk ends with
+        the far end hanging up. Each release ends one held phase."""
+        self._release.set()
+
+    def names(self) -> set[str]:
+        """What settle() can name this call by (numbers, channel ids, endpoints)."""
+        return set()
+
+    def holds(self) -> bool:
+        """Has the call a HOLD phase still to come or under way?"""
+        return False
 
     # ---- identity and the abandon message --------------------------------------------------------------
     def call_id(self, ch: SimChannel) -> str:
@@ -96,7 +119,11 @@ class Interruptible:
         far_end_at = clock.now() + talk_s
         while True:
             end = far_end_at if self.abandon is None else min(far_end_at, self.abandon.at + self.abandon.duration_s)
-            if not await self.wait(end - clock.now()):
+            woke = await self._wait(end - clock.now(), releasable=is_hold(far_end_at))
+            if woke == "release":  # a held talk settled (also while the message plays): the far end hangs up now
+                far_end_at = clock.now()
+                break
+            if woke == "timeout":
                 break
             if self.hangup_leg is not None:
                 self._abandon_over(completed=False)
@@ -119,14 +146,32 @@ class Interruptible:
         """A PBX restart swallowed the call."""
 
     async def wait(self, sim_s: float) -> bool:
-        """Sleep `sim_s` simulated seconds; True if a hangup was requested meanwhile."""
+        """Sleep `sim_s` simulated seconds (HOLD: until release()); True if a hangup was requested meanwhile."""
+        return await self._wait(sim_s, releasable=is_hold(sim_s)) == "interrupt"
+
+    async def _wait(self, sim_s: float, releasable: bool) -> str:
+        """'interrupt' (a hangup or abandon request), 'release' (releasable only; the release is used up) or
+        'timeout' after `sim_s` simulated seconds (never, for HOLD)."""
         if self._interrupt.is_set():
-            return True
+            return "interrupt"
+        if releasable and self._release.is_set():
+            self._release.clear()
+            return "release"
+        waits = [asyncio.ensure_future(self._interrupt.wait())]
+        if releasable:
+            waits.append(asyncio.ensure_future(self._release.wait()))
+        timeout = None if is_hold(sim_s) else self.core.clock.real_s(sim_s)
         try:
-            await asyncio.wait_for(self._interrupt.wait(), self.core.clock.real_s(sim_s))
-        except TimeoutError:
-            return False
-        return True
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        if self._interrupt.is_set():
+            return "interrupt"
+        if releasable and self._release.is_set():
+            self._release.clear()
+            return "release"
+        return "timeout"
 
 
 class OriginateCall(Interruptible):
@@ -158,6 +203,12 @@ class OriginateCall(Interruptible):
 
     def call_id(self, ch: SimChannel) -> str:
         return self.rec.channel_id
+
+    def names(self) -> set[str]:
+        return {k for k in (self.p.number, self.p.endpoint, self.p.channel_id, self.p.action_id) if k}
+
+    def holds(self) -> bool:
+        return is_hold(self.plan.ring_s) or (self.plan.outcome == "answered" and is_hold(self.plan.talk_s))
 
     def answered_at(self, ch: SimChannel) -> float | None:
         return self.rec.answered_at
@@ -366,6 +417,7 @@ class InboundCall(Interruptible):
     def __init__(self, core: PbxCore, endpoint: str, caller: str, talk_s: float) -> None:
         super().__init__(core)
         self.talk_s = talk_s
+        self.endpoint, self.caller = endpoint, caller
         self.ch = core.add_channel(
             f"PJSIP/{endpoint}-{core.next_channel_suffix()}", "inbound",
             context=core.config.endpoint_context(endpoint), exten=endpoint, state=4, cid_num=caller,
@@ -387,3 +439,9 @@ class InboundCall(Interruptible):
 
     def can_abandon(self) -> bool:
         return self.ch.state == 6 and self.ch.uniqueid in self.core.channels
+
+    def names(self) -> set[str]:
+        return {k for k in (self.ch.uniqueid, self.endpoint, self.caller) if k}
+
+    def holds(self) -> bool:
+        return is_hold(self.talk_s)

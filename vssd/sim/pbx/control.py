@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from vssd.sim.pbx.calls import HOLD
 from vssd.sim.pbx.config import OUTCOMES
 from vssd.sim.pbx.simulator import PbxSimulator, require_loopback
 
@@ -22,6 +23,17 @@ async def _body(request: web.Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _seconds(value: Any, default: float | None) -> float | None:
+    """A ring/talk time from JSON: a number, "hold" (until POST /settle) or absent (the default)."""
+    if value is None:
+        return default
+    if value == "hold":
+        return HOLD
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not a time: {value!r}")
+    return float(value)
 
 
 def build_app(sim: PbxSimulator) -> web.Application:
@@ -89,7 +101,9 @@ def build_app(sim: PbxSimulator) -> web.Application:
     async def inbound(request: web.Request) -> web.Response:
         body = await _body(request)
         try:
-            uid = sim.inbound_call(str(body["endpoint"]), str(body.get("caller", "")), float(body.get("talk_s", 20)))
+            talk_s = _seconds(body.get("talk_s"), 20.0)
+            assert talk_s is not None
+            uid = sim.inbound_call(str(body["endpoint"]), str(body.get("caller", "")), talk_s)
         except (KeyError, ValueError) as exc:
             return _bad(f"bad inbound request: {exc}")
         return web.json_response({"ok": True, "uniqueid": uid})
@@ -100,8 +114,18 @@ def build_app(sim: PbxSimulator) -> web.Application:
         outcome = body.get("outcome")
         if "number" not in body or (outcome is not None and outcome not in OUTCOMES):
             return _bad(f"need number and outcome in {OUTCOMES} (or null to clear)")
-        sim.script(str(body["number"]), outcome, ring_s=body.get("ring_s"), talk_s=body.get("talk_s"))
+        try:
+            ring_s, talk_s = _seconds(body.get("ring_s"), None), _seconds(body.get("talk_s"), None)
+        except ValueError as exc:
+            return _bad(f"bad ring_s/talk_s (seconds or \"hold\"): {exc}")
+        sim.script(str(body["number"]), outcome, ring_s=ring_s, talk_s=talk_s)
         return web.json_response({"ok": True})
+
+    @routes.post("/settle")
+    async def settle(request: web.Request) -> web.Response:
+        key = (await _body(request)).get("key")
+        released = sim.settle(None if key is None else str(key))
+        return web.json_response({"ok": True, "released": released})
 
     @routes.post("/blast")
     async def blast(request: web.Request) -> web.Response:

@@ -83,10 +83,10 @@ class OutcomePicker:
             return Plan("unavailable", 0.0, 0.0)
         if outcome == "no_answer" and timeout_s is not None and (not scripted or scripted.ring_s is None):
             ring = timeout_s
-        elif timeout_s is not None and ring >= timeout_s:
+        elif timeout_s is not None and ring >= timeout_s and not math.isinf(ring):  # HOLD rings until settle()
             # A random answer that would come after the ring timeout is, in reality, a no-answer.
             outcome = outcome if scripted or outcome != "answered" else "no_answer"
             ring = timeout_s if outcome == "no_answer" else timeout_s * 0.9
-        if outcome == "congestion":
+        if outcome == "congestion" and not math.isinf(ring):
             ring = min(ring, 0.2)
         return Plan(outcome, ring, talk)

@@ -133,8 +133,27 @@ class PbxSimulator:
 
     def script(self, number: str, outcome: str | None, ring_s: float | None = None,
                talk_s: float | None = None) -> None:
-        """Make every next call to `number` end with `outcome` until cleared with `outcome=None`."""
+        """Make every next call to `number` end with `outcome` until cleared with `outcome=None`. A `ring_s` or
+        `talk_s` of HOLD rings or talks until `settle()` (or a Hangup action) ends it."""
         self.picker.script(number, outcome, ring_s=ring_s, talk_s=talk_s)
+
+    def settle(self, key: str | None = None) -> int:
+        """End the held phase of live calls with a HOLD in their script — every such call, or those `key` names
+        (the number dialled, the slot endpoint, the Originate's ChannelId or ActionID; an inbound call's
+        uniqueid, endpoint or caller). A held ring reaches its outcome, a held talk ends with the far end
+        hanging up; a call held in both needs two settles. A call not yet in its held phase ends it as soon as
+        it gets there. Returns how many calls were released."""
+        hits = self._held(key)
+        for call in hits:
+            call.release()
+        return len(hits)
+
+    def held_calls(self, key: str | None = None) -> int:
+        """How many live calls (named by `key`, as in settle()) have a HOLD in their script."""
+        return len(self._held(key))
+
+    def _held(self, key: str | None) -> list[Interruptible]:
+        return [c for c in self._calls if c.holds() and (key is None or key in c.names())]
 
     def set_weights(self, weights: dict[str, float]) -> dict[str, float]:
         """Replace the outcome mix for every Originate drawn from now on (outcomes not named weigh 0); scripted
@@ -145,6 +164,7 @@ class PbxSimulator:
         return dict(valid)
 
     def inbound_call(self, endpoint: str, caller: str, talk_s: float = 20.0) -> str:
+        """A call from `caller` on a slot's leg, answered by the PBX; talks `talk_s` (HOLD: until settle())."""
         if self.config.endpoint(endpoint) is None:
             raise KeyError(f"unknown endpoint {endpoint!r}")
         call = InboundCall(self.core, endpoint, caller, talk_s)
