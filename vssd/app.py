@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vssd.actors.loops import Loops
+from vssd.adapters.id_floor import FileFloor
 from vssd.calls.gate import DialGate
+from vssd.calls.ids import CallIds, hub_number
 from vssd.config.models import Config
 from vssd.events import EventDispatcher
 from vssd.fsm import LoopClock
@@ -57,6 +59,9 @@ class Daemon:
         self.metrics = make_registry()
         self.events = EventDispatcher()
         self.gate = DialGate()  # the one dial gate: manual and campaign calls
+        hub = cfg.hub
+        self.hub_number = hub_number(hub.id, hub.number)
+        self.call_ids = CallIds(self.hub_number, floor=FileFloor(cfg.state.dir / "call-ids"))
         self.loops = Loops("daemon", self.clock, self.events)  # the daemon's own long-running loops, supervised
         self.router = CallRouter(self.events, self.metrics)
         self.stores = StoreService(cfg, self.tasks, self.loops)
@@ -64,10 +69,12 @@ class Daemon:
                               unconfirmed_after_s=cfg.slots.originate_response_timeout_s,
                               require_simulator=self.require_simulator)
         self.device_link = DeviceService(cfg.adb)
-        self.broker = BrokerService(cfg.amqp, self.events)
-        self.reconciler = Reconciler(self.stores, self.pump, self.router, self.slot_plan)
+        self.broker = BrokerService(cfg.amqp, self.events, hub_id=hub.id)
+        self.reconciler = Reconciler(self.stores, self.pump, self.router, self.slot_plan, hub_id=hub.id,
+                                     hub_number=self.hub_number)
         self.farms = FarmService(cfg.slots, self.clock, self.metrics, self.events, self.stores, self.pump,
-                                 self.router, self.reconciler, self.tasks, call_grace_s=self.call_grace_s)
+                                 self.router, self.reconciler, self.tasks, call_ids=self.call_ids,
+                                 call_grace_s=self.call_grace_s)
         self.dialing = DialingService(cfg.slots, self.clock, self.events, self.metrics, self.tasks, self.gate,
                                       self.stores, self.pump, self.broker, self.farms, self.router, self.reconciler)
         self.poller = DevicePoller(self.device_link.adb, self.farms, self.dialing, self.loops,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vssd.calls.gate import DialGate, DialRefused, normalise
+from vssd.calls.gate import DialGate, DialRefused, InProcessLocks, normalise
 
 
 def test_one_lease_per_number_across_spellings() -> None:
@@ -58,3 +58,21 @@ def test_national_numbers_meet_their_e164_form_with_a_region() -> None:
     with pytest.raises(DialRefused):
         gate.acquire("+380991234567")
     assert normalise("+44 20 7946 0958") == "+442079460958"
+
+
+def test_the_number_locks_are_a_port_the_gate_is_given() -> None:
+    """Two gates given one `NumberLocks` (as hubs sharing a lock store would be) never both hold a number; the
+    lock is asked first, so a number held elsewhere is refused as busy whatever the other checks say."""
+    shared = InProcessLocks()
+    here, there = DialGate(locks=shared), DialGate(locks=shared)
+    lease = here.acquire("+380 99 123 45 67", owner="hub-1")
+    for gate in (here, there):
+        with pytest.raises(DialRefused) as err:
+            gate.acquire("00380991234567")
+        assert err.value.reason == "number_busy"
+        with pytest.raises(DialRefused):
+            gate.hold("+380991234567")
+    assert there.holder("+380991234567") is lease and shared.held() == [lease]
+    lease.release()
+    assert there.acquire("+380991234567", owner="hub-2").owner == "hub-2"
+    assert DialGate().held() == []  # each gate's default locks are its own

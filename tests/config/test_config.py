@@ -167,3 +167,14 @@ def test_every_section_forbids_extra_keys():
                     walk(sub)
 
     walk(Config)
+
+
+def test_hub_id_is_a_short_slug_and_its_number_is_bounded(tmp_path):
+    assert (load_config(None, {}).hub.id, load_config(None, {}).hub.number) == ("hub-1", None)
+    config = load_config(write(tmp_path, '[hub]\nid = "kyiv-2"\nnumber = 7\n'), {})
+    assert (config.hub.id, config.hub.number) == ("kyiv-2", 7)
+    for bad in ("Kyiv 2", "-hub", "hub-", "", "h" * 33, "hub_1"):
+        issues = refused(None, {"VSSD_HUB__ID": bad})
+        assert list(issues) == ["hub.id"] and "short slug" in issues["hub.id"], bad
+    assert list(refused(None, {"VSSD_HUB__NUMBER": "1024"})) == ["hub.number"]
+    assert list(refused(None, {"VSSD_HUB__NUMBER": "-1"})) == ["hub.number"]

@@ -84,13 +84,11 @@ async def test_call_record_is_created_then_completed(store):
     assert (leg["channel"], leg["role"], leg["cause"]) == ("PJSIP/6001-00000001", "slot", 16)
 
 
-async def test_call_numbering_and_unfinished_calls(store):
-    assert await store.max_call_number() == 0
+async def test_unfinished_calls(store):
     store.writer.submit_call("B1", call_id="c_9", number="+1", originated_at=1.7e9)
     store.writer.submit_call("B2", call_id="c_12", number="+2", originated_at=1.7e9 + 1, ended_at=1.7e9 + 9)
     store.writer.submit_call("B3", call_id="x_99", number="+3", originated_at=1.7e9 + 2)
     await store.writer.flush()
-    assert await store.max_call_number() == 12
     assert [c["attempt_id"] for c in await store.unfinished_calls()] == ["B1", "B3"]
     assert await store.count_calls(date_from=datetime.fromtimestamp(1.7e9 + 1, UTC)) == 2
 

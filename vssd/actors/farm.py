@@ -4,7 +4,6 @@ slots' views (cached per slot, see `SlotViews`)."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -12,6 +11,7 @@ from typing import Any
 
 from vssd.actors.slot import CallRecords, Command, PbxLine, SlotActor, SlotBusy, SlotCore, SlotSpec
 from vssd.actors.supervisor import ActorStatus, Supervisor
+from vssd.calls.ids import CallIds
 from vssd.calls.model import Call
 from vssd.fsm import SlotEnv, SlotMachine, SlotState, StateEntryHook, Timeouts
 
@@ -171,7 +171,7 @@ class SlotFarm:
         env: SlotEnv,
         dialer: PbxLine,
         records: CallRecords,
-        first_call_number: int = 1,
+        call_ids: Callable[[], str] | None = None,
     ) -> None:
         self.supervisor = supervisor
         self.env = env
@@ -180,13 +180,14 @@ class SlotFarm:
         self.cores: dict[str, SlotCore] = {}
         self._by_endpoint: dict[str, SlotCore] = {}
         self._by_serial: dict[str, SlotCore] = {}
-        self._call_numbers = itertools.count(first_call_number)
+        self._call_ids = call_ids or CallIds(0)  # the daemon passes its hub's (vssd/calls/ids.py)
         self.trunk_names: dict[str, str] = {}  # trunk id → name, for the views (kept by SlotControl)
         self.views = SlotViews(lambda core: slot_view(core, self.trunk_names))
         env.hooks.recorder = TransitionTap(env.hooks.recorder, self.views.changed)
 
     def next_call_id(self) -> str:
-        return f"c_{next(self._call_numbers)}"
+        """A fresh `c_<n>`: the call id, Originate ActionID and dial attempt id of one call."""
+        return self._call_ids()
 
     # ---- membership ----------------------------------------------------------------------------------------
     async def add(self, spec: SlotSpec, start_state: str | None = None) -> SlotCore:

@@ -250,16 +250,6 @@ class Store:
         rows = await self._fetch(f"SELECT * FROM calls WHERE {column} = $1", value)
         return dict(rows[0]) if rows else None
 
-    async def max_call_number(self) -> int:
-        """The highest n of the call ids `c_<n>` recorded or reserved so far (0 for none): new ids continue after it
-        (a dial attempt is reserved before its call record is written)."""
-        return int(await self._fetchval(
-            "SELECT greatest("
-            "(SELECT coalesce(max(substring(call_id from 3)::bigint), 0) FROM calls WHERE call_id ~ '^c_[0-9]+$'), "
-            "(SELECT coalesce(max(substring(attempt_id from 3)::bigint), 0) FROM dial_attempts "
-            "WHERE attempt_id ~ '^c_[0-9]+$'))"
-        ))
-
     async def unfinished_calls(self) -> list[dict[str, Any]]:
         """Attempts recorded as started but never ended (e.g. the daemon died mid-call): for reconcile."""
         rows = await self._fetch("SELECT * FROM calls WHERE ended_at IS NULL ORDER BY originated_at, id")

@@ -14,6 +14,9 @@ the outcome with `record_outcome` (talk minutes for the SIM, route failures for 
     lease.release()                              # idempotent
     gate.record_outcome(sim_key=iccid, slot_id="7", outcome="answered", talk_s=42.0)
 
+The per-number lock sits behind `NumberLocks` (`DialGate(locks=...)`, default `InProcessLocks`): one hub keeps
+it in memory; several hubs sharing one number list will need a shared one (see `NumberLocks`).
+
 Days: a number's daily cap counts attempts on the callee's local date in EVERY zone the number may be in (the
 strictest); SIM days and months are local dates in the gate's `sim_zone`. Counters live in memory and are rebuilt
 at start with `restore(rows)` from the attempts table.
@@ -26,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import phonenumbers
 
@@ -118,17 +121,69 @@ class Lease:
         return f"Lease({self.number!r}, released={self.released})"
 
 
+class NumberLocks(Protocol):
+    """Where "a call to this number is already live" is kept: one lease per normalised number.
+
+    The gate asks `holder` before it checks anything else (a busy number is refused first), then `try_lock` once
+    the call may pass, and `unlock` when the lease is released. `InProcessLocks` (the default) is one dict: right
+    for one hub, where every call passes this one gate. Several hubs dialling one number list need the lock where
+    all of them see it (a PostgreSQL row or a Redis key per number, with the lease's owner and an expiry), which
+    comes with scale-out; the gate is synchronous (check-and-reserve before any await), so such a lock is taken
+    in a step of its own around the gate, with this in-process one as its local front."""
+
+    def holder(self, key: str) -> Lease | None:
+        """The live lease on `key`, or None."""
+        ...
+
+    def try_lock(self, lease: Lease) -> bool:
+        """Hold `lease.number` for `lease`; False (nothing changed) when another lease holds it."""
+        ...
+
+    def unlock(self, lease: Lease) -> None:
+        """Free `lease.number` if `lease` is what holds it (a stale lease never frees its successor's lock)."""
+        ...
+
+    def held(self) -> list[Lease]:
+        """Every live lease."""
+        ...
+
+
+class InProcessLocks:
+    """`NumberLocks` in this process's memory (one hub)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, Lease] = {}
+
+    def holder(self, key: str) -> Lease | None:
+        return self._held.get(key)
+
+    def try_lock(self, lease: Lease) -> bool:
+        if lease.number in self._held:
+            return False
+        self._held[lease.number] = lease
+        return True
+
+    def unlock(self, lease: Lease) -> None:
+        if self._held.get(lease.number) is lease:
+            del self._held[lease.number]
+
+    def held(self) -> list[Lease]:
+        return list(self._held.values())
+
+
 class DialGate:
     """Per-number locks, DNC and compliance checks. `region`: default region for numbers without `+` (None:
     keep them as given). `policy`: what `acquire` checks when given none (default: the permissive "none").
-    `clock`: unix seconds when `now` is not passed. `sim_zone`: the zone of SIM plan days and months."""
+    `clock`: unix seconds when `now` is not passed. `sim_zone`: the zone of SIM plan days and months. `locks`:
+    where the per-number locks live (default in this process, see `NumberLocks`)."""
 
     def __init__(self, region: str | None = None, *, policy: Policy | None = None,
-                 clock: Callable[[], float] | None = None, sim_zone: str = "UTC") -> None:
+                 clock: Callable[[], float] | None = None, sim_zone: str = "UTC",
+                 locks: NumberLocks | None = None) -> None:
         self.region = region
         self.policy = policy or NONE
         self.clock = clock or time.time
-        self._held: dict[str, Lease] = {}
+        self.locks: NumberLocks = locks if locks is not None else InProcessLocks()
         self._dnc: set[str] = set()
         self.attempts = NumberAttempts()
         self.sims = SimUsage(sim_zone)
@@ -148,8 +203,9 @@ class DialGate:
         refusal = self._refusal(key, policy, t, sim_key, slot_id, tz)
         if refusal is not None:
             raise refusal
-        lease = Lease(key, owner, self._drop)
-        self._held[key] = lease
+        lease = Lease(key, owner, self.locks.unlock)
+        if not self.locks.try_lock(lease):
+            raise _busy(key, t + policy.busy_retry_s)
         self.attempts.add(key, t)
         if sim_key is not None:
             self.sims.add_call(sim_key, t)
@@ -160,9 +216,9 @@ class DialGate:
         is in the rows `restore` counted; a DNC entry added meanwhile must not orphan it). DialRefused:
         number_busy, invalid_number (undialable)."""
         key = self.key(number)
-        if key in self._held:
-            raise DialRefused("number_busy", f"a call to {key} is already live")
-        lease = self._held[key] = Lease(key, owner, self._drop)
+        lease = Lease(key, owner, self.locks.unlock)
+        if not self.locks.try_lock(lease):
+            raise _busy(key)
         return lease
 
     def check(self, number: str, *, policy: Policy | None = None, now: float | datetime | None = None,
@@ -191,8 +247,8 @@ class DialGate:
         check_valid(key, number, policy)
         if key in self._dnc:
             raise DialRefused("dnc", f"{key} is on the do-not-call list")
-        if key in self._held:
-            raise DialRefused("number_busy", f"a call to {key} is already live", t + policy.busy_retry_s)
+        if self.locks.holder(key) is not None:
+            raise _busy(key, t + policy.busy_retry_s)
         return key
 
     def _refusal(self, key: str, policy: Policy, t: float, sim_key: str | None, slot_id: str | None,
@@ -308,17 +364,17 @@ class DialGate:
 
     # ---- leases ---------------------------------------------------------------------------------------------
     def holder(self, number: str) -> Lease | None:
-        return self._held.get(self.key(number))
+        return self.locks.holder(self.key(number))
 
     def held(self) -> list[Lease]:
-        return list(self._held.values())
-
-    def _drop(self, lease: Lease) -> None:
-        if self._held.get(lease.number) is lease:
-            del self._held[lease.number]
+        return self.locks.held()
 
     def _now(self, now: float | datetime | None) -> float:
         return self.clock() if now is None else as_unix(now)
+
+
+def _busy(key: str, retry_at: float | None = None) -> DialRefused:
+    return DialRefused("number_busy", f"a call to {key} is already live", retry_at)
 
 
 _FIELDS = ("number", "sim_key", "slot_id", "at", "outcome", "talk_s", "seq")

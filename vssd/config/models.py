@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -255,6 +256,27 @@ class StateConfig(_Section):
     dir: Path = Field(default_factory=default_state_dir)
 
 
+HUB_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?\Z")
+
+
+class HubConfig(_Section):
+    """Who this hub is among several sharing one PostgreSQL and one RabbitMQ (SPEC "several hubs")."""
+
+    id: str = Field(default="hub-1", description="this hub's name: in every vss.events message, and the default "
+                                                  "source of its call id number")
+    number: int | None = Field(default=None, ge=0, le=1023,
+                               description="this hub's number in its call ids (0–1023); none → a stable hash of id "
+                                           "(vssd/calls/ids.py); the store refuses a second hub id with one number")
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not HUB_ID.match(value):
+            raise ValueError("a short slug: 1–32 lowercase letters, digits and '-', not starting or ending with "
+                             "'-' (e.g. hub-1, kyiv-2)")
+        return value
+
+
 class RuntimeConfig(_Section):
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop", description="uvloop (default: about half the CPU per dial attempt) or asyncio's own loop")
@@ -264,6 +286,7 @@ class Config(_Section):
     """The whole configuration; `load_config` builds it from the TOML file and the environment."""
 
     mode: Literal["demo", "production"] = "demo"
+    hub: HubConfig = Field(default_factory=HubConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
     ami: AmiConfig = Field(default_factory=AmiConfig)
     adb: AdbConfig = Field(default_factory=AdbConfig)

@@ -13,6 +13,7 @@ from typing import Any
 from vssd.actors.slot import SlotSpec
 from vssd.adapters.ami_calls import AGENT_CONTEXT, CallPump
 from vssd.adapters.store import Store
+from vssd.adapters.store_hubs import claim_hub_number
 from vssd.adapters.store_leads import StoreLeads
 from vssd.calls.model import Attempt, Call
 from vssd.services.calls import CallRouter
@@ -37,7 +38,6 @@ class Reconciled:
     """What the later services start from."""
 
     specs: list[tuple[SlotSpec, SlotPlan]] = field(default_factory=list)
-    first_call_number: int = 1
     endpoint_rows: list[Any] = field(default_factory=list)
     adopted: dict[str, tuple[dict[str, Any], Call]] = field(default_factory=dict)  # reserved attempts still live
 
@@ -45,12 +45,15 @@ class Reconciled:
 class Reconciler:
     name = "reconcile"
 
-    def __init__(self, stores: StoreService, pump: CallPump, router: CallRouter, plan: list[SlotPlan]) -> None:
+    def __init__(self, stores: StoreService, pump: CallPump, router: CallRouter, plan: list[SlotPlan], *,
+                 hub_id: str, hub_number: int) -> None:
         self.stores, self.pump, self.router, self.plan = stores, pump, router, plan
+        self.hub_id, self.hub_number = hub_id, hub_number
         self.result = Reconciled()
 
     async def start(self) -> None:
         store, out = self.stores.store, self.result
+        await claim_hub_number(store, self.hub_id, self.hub_number)  # before any call id of this hub is used
         for plan in self.plan:
             await store.upsert_slot(internal_sip_number=plan.endpoint, type=plan.type, device_id=plan.device_serial)
         plans = {p.endpoint: p for p in self.plan}
@@ -63,7 +66,6 @@ class Reconciler:
                 plan = SlotPlan(plan.endpoint, plan.type, plan.device_serial, plan.device_model,
                                 enroll_trunk=str(row["trunk_id"]))
             out.specs.append((spec, plan))
-        out.first_call_number = await store.max_call_number() + 1
         out.endpoint_rows = await self.pump.endpoints()
         live = await self.pump.live_channels()
         await self._hang_up_stale_lines(live)
