@@ -65,7 +65,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import vssd.app  # noqa: E402
+import vssd.services.dialing  # noqa: E402
 from bench.amqp import bare as bare_consume  # noqa: E402
 from bench.amqp import batches, settings_for  # noqa: E402
 from tests.pg import scratch_database  # noqa: E402
@@ -540,7 +540,7 @@ def print_profile(profiler: cProfile.Profile, path: str) -> None:
 
 # ---- main ----------------------------------------------------------------------------------------------------
 async def main(args: argparse.Namespace) -> int:
-    vssd.app.Dialer = TimedDialer  # type: ignore[misc]  # the daemon builds this subclass (timestamps only)
+    vssd.services.dialing.Dialer = TimedDialer  # type: ignore[misc]  # the daemon builds this subclass (timestamps only)
     print(f"event loop: {type(asyncio.get_running_loop()).__module__} (the daemon's runtime.event_loop default: "
           f"{RuntimeConfig().event_loop}; --loop picks)")
     ok = True
