@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vssd.api.openapi_schemas import (
+from vssd.api.openapi_base import (
     ANY_OBJ,
     BOOL,
     ID,

@@ -9,38 +9,28 @@ aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
+from vssd.api.openapi_base import (
+    ANY_OBJ,
+    BOOL,
+    DATE,
+    ID,
+    INSTANT,
+    INT,
+    NULL_INT,
+    NULL_NUM,
+    NULLABLE_STR,
+    NUM,
+    PAGING,
+    STR,
+    Op,
+    Param,
+    Schema,
+    array,
+    obj,
+    ref,
+)
+from vssd.api.openapi_dialer import DIALER_SCHEMAS
 from vssd.fsm.types import SlotType
-
-Schema = dict[str, Any]
-
-STR: Schema = {"type": "string"}
-INT: Schema = {"type": "integer"}
-BOOL: Schema = {"type": "boolean"}
-ANY_OBJ: Schema = {"type": "object"}
-NULLABLE_STR: Schema = {"type": ["string", "null"]}
-ID: Schema = {"type": ["string", "integer"]}
-NUM: Schema = {"type": "number"}
-NULL_NUM: Schema = {"type": ["number", "null"]}
-
-
-def obj(must: tuple[str, ...] = (), /, **props: Schema) -> Schema:
-    """An open object with `props`, the names in `must` required."""
-    out: Schema = {"type": "object", "properties": props}
-    if must:
-        out["required"] = list(must)
-    return out
-
-
-def ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def array(items: Schema) -> Schema:
-    return {"type": "array", "items": items}
-
 
 COMPONENTS: dict[str, Schema] = {
     "Error": obj(("error", "code", "message"), error={"const": True}, code=STR, message=STR,
@@ -105,39 +95,13 @@ DIAL_IN = obj(("from", "to"), **{"from": {"oneOf": [SLOT_TYPE, {"type": "string"
 ADB_IN = obj(("command",), command={"enum": ["getprop", "uptime", "wm size", "dumpsys battery", "input keyevent 3",
                                              "settings get global airplane_mode_on"]})
 
-@dataclass(frozen=True, slots=True)
-class Param:
-    name: str
-    schema: Schema = field(default_factory=lambda: dict(STR))
-    required: bool = False
-
-
-# `limit` within every list route's bound (the smallest is 500), offsets as the handlers accept them.
-PAGING = (Param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
-          Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
-          Param("skip", {"type": "integer", "minimum": 0, "maximum": 10**9}))
 # The filters' values as the handlers check them (a value outside these is a 422 with details).
-DATE: Schema = {"type": "string", "format": "date"}
-INSTANT: Schema = {"type": "string", "format": "date-time"}
 CALL_FILTERS = (Param("slot_id", {"type": "integer", "minimum": 1}),
                 Param("status", {"enum": ["completed", "failed", "ended", "connected", "ringing", "initiated"]}),
                 Param("outcome", {"enum": ["answered", "busy", "no_answer", "rejected", "failed", "unknown"]}),
                 Param("direction", {"enum": ["outbound", "inbound"]}), Param("number", dict(PHONE)),
                 Param("phone_number", dict(PHONE)), Param("date", dict(DATE)), Param("date_from", dict(INSTANT)),
                 Param("date_to", dict(INSTANT)), Param("start_date", dict(DATE)), Param("end_date", dict(DATE)))
-
-
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One operation: a summary, its query parameters, its body and its success answer (status, schema)."""
-
-    summary: str
-    ok: Schema
-    status: int = 200
-    query: tuple[Param, ...] = ()
-    body: Schema | None = None
-    content_type: str = "application/json"
-    tag: str = "api"
 
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -150,7 +114,6 @@ CALL_LIST = Op("Calls history (the Smart Call Center API's page)",
                query=(*CALL_FILTERS, Param("operator_id", {"type": "string", "format": "uuid"}), Param("campaign_id"),
                       *PAGING), tag="calls")
 CALL_OUT = ref("Call")
-NULL_INT: Schema = {"type": ["integer", "null"]}
 CALL_STATS = Op(
     "Call statistics of a period (the Smart Call Center API; admin, manager, supervisor): UTC days, averages in "
     "seconds, service level = % of finished calls answered within 20 s of ringing",
@@ -285,13 +248,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/socket.io/"): REALTIME,
     ("POST", "/socket.io/"): REALTIME,
     ("OPTIONS", "/socket.io/"): REALTIME,
+    **DIALER_SCHEMAS,
 }
-
-
-def _merge_dialer() -> None:
-    from vssd.api.openapi_dialer import DIALER_SCHEMAS
-
-    SCHEMAS.update(DIALER_SCHEMAS)
-
-
-_merge_dialer()
