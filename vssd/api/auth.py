@@ -29,6 +29,7 @@ from vssd.api.deps import DEPS, ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail, detail, invalid
 from vssd.api.rbac import AUTHENTICATED, needs, public, required_for
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.log import get_logger
 from vssd.users import UserRecord
 
@@ -237,12 +238,15 @@ async def _close_gate(app: web.Application) -> None:
         app[GATE].close()
 
 
-def add_routes(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     app.on_startup.append(_open_gate)
     app.on_cleanup.append(_close_gate)
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_post(f"{prefix}/auth/login", login)
-        app.router.add_post(f"{prefix}/auth/refresh", refresh)
-        app.router.add_post(f"{prefix}/auth/logout", logout)
-        app.router.add_get(f"{prefix}/auth/me", me)
-        app.router.add_get(f"{prefix}/point/rolecheck", rolecheck)
+
+
+ROUTES = (
+    Route("POST", "/auth/login", login),
+    Route("POST", "/auth/refresh", refresh),
+    Route("POST", "/auth/logout", logout),
+    Route("GET", "/auth/me", me),
+    Route("GET", "/point/rolecheck", rolecheck),
+)

@@ -26,6 +26,7 @@ from vssd.api.paging import list_response, page_of
 from vssd.api.ports import AutodialerDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.api.slot_admin import optional_body, port_call, port_or_503
 from vssd.api.tokens import Principal
 from vssd.calls.campaign import MAX_LEADS_PER_REQUEST, CampaignSettings, parse_csv
@@ -267,26 +268,26 @@ async def add_disposition(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-def add_routes(app: web.Application) -> None:
-    for p in ("/api/autodialer", "/api/v1/autodialer"):
-        app.router.add_get(f"{p}/campaigns", list_campaigns)
-        app.router.add_post(f"{p}/campaigns", create_campaign)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}", get_campaign)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/status", campaign_status)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/ledger", campaign_ledger)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/leads", import_leads)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/pause", pause_by_path)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/resume", resume_by_path)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/preview", preview)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/preview/confirm", confirm_preview)
-        app.router.add_post(f"{p}/run-campaign", run_campaign)
-        app.router.add_post(f"{p}/stop-campaign", stop_campaign)
-        app.router.add_post(f"{p}/pause-campaign", pause_campaign)
-        app.router.add_post(f"{p}/resume-campaign", resume_campaign)
-        app.router.add_get(f"{p}/leads", list_leads)
-        app.router.add_post(f"{p}/leads/{{lead_id}}/requeue", requeue_lead)
-        app.router.add_get(f"{p}/dnc", list_dnc)
-        app.router.add_post(f"{p}/dnc", add_dnc)
-        app.router.add_delete(f"{p}/dnc/{{number}}", remove_dnc)
-        app.router.add_get(f"{p}/dead-letters", list_dead_letters)
-        app.router.add_post(f"{p}/dispositions", add_disposition)
+ROUTES = (
+    Route("GET", "/autodialer/campaigns", list_campaigns),
+    Route("POST", "/autodialer/campaigns", create_campaign),
+    Route("GET", "/autodialer/campaigns/{campaign_id}", get_campaign),
+    Route("GET", "/autodialer/campaigns/{campaign_id}/status", campaign_status),
+    Route("GET", "/autodialer/campaigns/{campaign_id}/ledger", campaign_ledger),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/leads", import_leads),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/pause", pause_by_path),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/resume", resume_by_path),
+    Route("GET", "/autodialer/campaigns/{campaign_id}/preview", preview),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/preview/confirm", confirm_preview),
+    Route("POST", "/autodialer/run-campaign", run_campaign),
+    Route("POST", "/autodialer/stop-campaign", stop_campaign),
+    Route("POST", "/autodialer/pause-campaign", pause_campaign),
+    Route("POST", "/autodialer/resume-campaign", resume_campaign),
+    Route("GET", "/autodialer/leads", list_leads),
+    Route("POST", "/autodialer/leads/{lead_id}/requeue", requeue_lead),
+    Route("GET", "/autodialer/dnc", list_dnc),
+    Route("POST", "/autodialer/dnc", add_dnc),
+    Route("DELETE", "/autodialer/dnc/{number}", remove_dnc),
+    Route("GET", "/autodialer/dead-letters", list_dead_letters),
+    Route("POST", "/autodialer/dispositions", add_disposition),
+)

@@ -26,6 +26,7 @@ from vssd.api.paging import TOTAL_HEADER, list_response, page_of
 from vssd.api.ports import CallDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.api.tokens import Principal
 from vssd.calls.gate import DialRefused
 from vssd.calls.periods import PERIODS, period_window
@@ -308,15 +309,15 @@ async def call_stats(request: web.Request) -> web.Response:
                           "group_id": group_id})
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/calls/feed", feed)
-        app.router.add_get(f"{prefix}/calls/active", active_calls)
-        app.router.add_get(f"{prefix}/calls/stats", call_stats)  # before calls/{call_id}
-        app.router.add_post(f"{prefix}/call/start", start_call)
-        app.router.add_post(f"{prefix}/call/end", end_call)
-        app.router.add_get(f"{prefix}/call/{{call_id}}", get_call)
-        app.router.add_get(f"{prefix}/calls", list_calls)
-        app.router.add_get(f"{prefix}/calls/", list_calls)
-        app.router.add_get(f"{prefix}/calls/{{call_id}}", get_call)
-        app.router.add_get(f"{prefix}/cdr/records", cdr_records)
+ROUTES = (
+    Route("GET", "/calls/feed", feed),
+    Route("GET", "/calls/active", active_calls),
+    Route("GET", "/calls/stats", call_stats),  # before calls/{call_id}
+    Route("POST", "/call/start", start_call),
+    Route("POST", "/call/end", end_call),
+    Route("GET", "/call/{call_id}", get_call),
+    Route("GET", "/calls", list_calls),
+    Route("GET", "/calls/", list_calls),
+    Route("GET", "/calls/{call_id}", get_call),
+    Route("GET", "/cdr/records", cdr_records),
+)

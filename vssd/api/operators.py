@@ -17,6 +17,7 @@ from vssd.api.paging import list_response, page_of
 from vssd.api.ports import AutodialerDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.api.slot_admin import port_call, port_or_503
 from vssd.calls.periods import PERIODS
 
@@ -59,9 +60,9 @@ async def stats(request: web.Request) -> web.Response:
                                          f"operator {operator_id}"))
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/operators", list_operators)
-        app.router.add_get(f"{prefix}/operators/", list_operators)
-        app.router.add_put(f"{prefix}/operators/{{operator_id}}/status", set_status)
-        app.router.add_get(f"{prefix}/operators/{{operator_id}}/stats", stats)
+ROUTES = (
+    Route("GET", "/operators", list_operators),
+    Route("GET", "/operators/", list_operators),
+    Route("PUT", "/operators/{operator_id}/status", set_status),
+    Route("GET", "/operators/{operator_id}/stats", stats),
+)

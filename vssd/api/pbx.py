@@ -18,6 +18,7 @@ from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.ports import PbxDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.calls.gate import DialRefused
 
 DEFAULT_CONTEXT = "vssd-connect"
@@ -91,9 +92,9 @@ async def cdr(request: web.Request) -> web.Response:
     return json_response(record)
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/pbx/status", status)
-        app.router.add_post(f"{prefix}/pbx/dial", dial)
-        app.router.add_post(f"{prefix}/pbx/route", route)
-        app.router.add_get(f"{prefix}/pbx/cdr/{{call_id}}", cdr)
+ROUTES = (
+    Route("GET", "/pbx/status", status),
+    Route("POST", "/pbx/dial", dial),
+    Route("POST", "/pbx/route", route),
+    Route("GET", "/pbx/cdr/{call_id}", cdr),
+)

@@ -21,6 +21,7 @@ from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.paging import list_response, page_of
 from vssd.api.rbac import covers, needs, normalize
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.api.users import admin_of, refused
 
 NAME = re.compile(r"[a-z][a-z0-9_-]{1,49}\Z")
@@ -86,8 +87,8 @@ async def update_role(request: web.Request) -> web.Response:
     return json_response(role)
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/roles", list_roles)
-        app.router.add_post(f"{prefix}/roles", create_role)
-        app.router.add_post(f"{prefix}/roles/{{role_id}}", update_role)
+ROUTES = (
+    Route("GET", "/roles", list_roles),
+    Route("POST", "/roles", create_role),
+    Route("POST", "/roles/{role_id}", update_role),
+)

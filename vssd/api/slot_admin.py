@@ -24,6 +24,7 @@ from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.fsm.types import SlotType
 from vssd.log import get_logger
 
@@ -208,11 +209,13 @@ async def adb_command(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_post(f"{prefix}/slots", create_slot)
-        app.router.add_patch(f"{prefix}/slots/{{slot_id}}", patch_slot)
-        app.router.add_delete(f"{prefix}/slots/{{slot_id}}", delete_slot)
-        for action, handler in (("enroll", enroll_slot), ("disable", disable_slot), ("restart", restart_slot),
-                                ("reboot-device", reboot_device), ("adb-command", adb_command)):
-            app.router.add_post(f"{prefix}/slots/{{slot_id}}/{action}", handler)
+ROUTES = (
+    Route("POST", "/slots", create_slot),
+    Route("PATCH", "/slots/{slot_id}", patch_slot),
+    Route("DELETE", "/slots/{slot_id}", delete_slot),
+    Route("POST", "/slots/{slot_id}/enroll", enroll_slot),
+    Route("POST", "/slots/{slot_id}/disable", disable_slot),
+    Route("POST", "/slots/{slot_id}/restart", restart_slot),
+    Route("POST", "/slots/{slot_id}/reboot-device", reboot_device),
+    Route("POST", "/slots/{slot_id}/adb-command", adb_command),
+)

@@ -18,6 +18,7 @@ from vssd.api.errors import detail, invalid, not_found
 from vssd.api.paging import TOTAL_HEADER, Page, list_response, page_of
 from vssd.api.rbac import needs
 from vssd.api.respond import dumps, json_response
+from vssd.api.routing import Route
 from vssd.fsm.types import SlotType
 
 DEFAULT_LIMIT = 1000
@@ -123,8 +124,11 @@ async def get_slot(request: web.Request) -> web.Response:
     return json_response(view)
 
 
-def add_routes(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     app[BODY] = _Body()
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/slots", list_slots)
-        app.router.add_get(f"{prefix}/slots/{{slot_id}}", get_slot)
+
+
+ROUTES = (
+    Route("GET", "/slots", list_slots),
+    Route("GET", "/slots/{slot_id}", get_slot),
+)

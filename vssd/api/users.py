@@ -25,6 +25,7 @@ from vssd.api.paging import list_response, page_of
 from vssd.api.ports import UserAdmin
 from vssd.api.rbac import covers, needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.users")
@@ -227,14 +228,14 @@ async def admin_operator(request: web.Request) -> web.Response:
     })
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/users", list_users)
-        app.router.add_post(f"{prefix}/users", create_user)
-        app.router.add_patch(f"{prefix}/users/{{user_id}}", update_user)
-        app.router.add_delete(f"{prefix}/users/{{user_id}}", delete_user)
-        app.router.add_get(f"{prefix}/admin/users", admin_list_users)
-        app.router.add_post(f"{prefix}/admin/users", admin_create_user)
-        app.router.add_put(f"{prefix}/admin/users/{{user_id}}", admin_update_user)
-        app.router.add_delete(f"{prefix}/admin/users/{{user_id}}", admin_delete_user)
-        app.router.add_get(f"{prefix}/admin/users/{{user_id}}/operator", admin_operator)
+ROUTES = (
+    Route("GET", "/users", list_users),
+    Route("POST", "/users", create_user),
+    Route("PATCH", "/users/{user_id}", update_user),
+    Route("DELETE", "/users/{user_id}", delete_user),
+    Route("GET", "/admin/users", admin_list_users),
+    Route("POST", "/admin/users", admin_create_user),
+    Route("PUT", "/admin/users/{user_id}", admin_update_user),
+    Route("DELETE", "/admin/users/{user_id}", admin_delete_user),
+    Route("GET", "/admin/users/{user_id}/operator", admin_operator),
+)
