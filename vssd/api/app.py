@@ -15,36 +15,32 @@ from aiohttp import web
 from vssd.api import (
     audit,
     auth,
-    autodialer,
-    calls,
     docs_ui,
     health,
     metrics_route,
     monitor,
     openapi,
-    operators,
     pbx,
     rbac,
     realtime,
-    roles,
-    slot_admin,
-    slots,
     trunks,
-    users,
 )
 from vssd.api.authn import STATE, GuardedState, authorize
+from vssd.api.autodialer import routes as autodialer
+from vssd.api.calls import routes as calls
 from vssd.api.cors import allow_cors
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer
+from vssd.api.slots import routes as slots
+from vssd.api.users import routes as users
 from vssd.config.models import DEMO_CORS_ORIGINS
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, pbx, slot_admin, trunks, monitor,
-         autodialer, operators, openapi, docs_ui)
+AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, openapi, docs_ui)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
 SETUPS = (health.setup, audit.setup, auth.setup, slots.setup, docs_ui.setup)

@@ -7,12 +7,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from vssd.api.deps import deps_of
-from vssd.api.errors import not_found
+from vssd.api.errors import not_found, port_call, port_or_503
 from vssd.api.ports import MonitorFacts
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
-from vssd.api.slot_admin import port_call, port_or_503
 
 
 def _monitor(request: web.Request) -> MonitorFacts:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from vssd.api.authn import authenticate
 from vssd.api.body import object_body, text_field
-from vssd.api.calls import MAX_NUMBER, call_id_of, desk_of, refused, visible
+from vssd.api.calls.routes import MAX_NUMBER, call_id_of, desk_of, refused, visible
 from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.ports import PbxDesk

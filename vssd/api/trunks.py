@@ -12,13 +12,12 @@ from aiohttp import web
 
 from vssd.api.body import object_body
 from vssd.api.deps import deps_of
-from vssd.api.errors import detail, invalid, not_found
+from vssd.api.errors import detail, invalid, not_found, port_call, port_or_503
 from vssd.api.paging import list_response, page_of
 from vssd.api.ports import TrunkAdmin
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
-from vssd.api.slot_admin import port_call, port_or_503
 
 TYPES = ("auto", "mf", "ls")
 MAX_CAPACITY = 10_000

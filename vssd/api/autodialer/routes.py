@@ -10,6 +10,14 @@ list, dead letters, dispositions.
   (admin: an `unknown` lead back to the queue — never done automatically);
 - `GET|POST /api/autodialer/dnc`, `DELETE /api/autodialer/dnc/{number}`; `GET /api/autodialer/dead-letters`;
 - `POST /api/autodialer/dispositions` (an operator's outcome of a call; `dnc` feeds the DNC list).
+
+
+Operators (the Smart Call Center API): `GET /api/operators` (filters status, group_id; limit/offset, X-Total-Count),
+`PUT /api/operators/{operator_id}/status` (online | busy | offline; an operator may set their own),
+`GET /api/operators/{operator_id}/stats?period=` (today | yesterday | week | month: vssd/calls/periods.py).
+
+An operator's id is their user id. Going `online` logs the operator in: vssd pre-connects their line (an
+answered channel to their extension) so campaign calls are bridged to them at once; `offline` hangs it up.
 """
 
 from __future__ import annotations
@@ -19,17 +27,17 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from vssd.api.body import object_body
+from vssd.api.body import object_body, optional_body
 from vssd.api.deps import deps_of
-from vssd.api.errors import ApiError, detail, invalid, not_found
+from vssd.api.errors import ApiError, detail, invalid, not_found, port_call, port_or_503
 from vssd.api.paging import list_response, page_of
 from vssd.api.ports import AutodialerDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
-from vssd.api.slot_admin import optional_body, port_call, port_or_503
 from vssd.api.tokens import Principal
 from vssd.calls.campaign import MAX_LEADS_PER_REQUEST, CampaignSettings, parse_csv
+from vssd.calls.periods import PERIODS
 
 LEAD_STATUSES = ("pending", "queued", "dialing", "retry", "done", "failed", "dnc", "expired", "unknown", "cancelled")
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "stopped", "completed")
@@ -268,6 +276,45 @@ async def add_disposition(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
+STATUSES = ("online", "busy", "offline")
+
+
+def _operators_desk(request: web.Request) -> AutodialerDesk:
+    return port_or_503(deps_of(request).autodialer, "operators")
+
+
+@needs("vssd.operators.read")
+async def list_operators(request: web.Request) -> web.Response:
+    status = request.query.get("status")
+    if status and status not in (*STATUSES, "wrapup"):
+        raise invalid([detail(["query", "status"], "must be online, busy, wrapup or offline")])
+    filters = {k: request.query[k] for k in ("status", "group_id") if request.query.get(k)}
+    page = page_of(request.query, default_limit=500, max_limit=500)
+    operators = _operators_desk(request).list_operators(filters)
+    return list_response(page.cut(operators), len(operators))
+
+
+@needs("vssd.operators.{operator_id}.update", own="operator_id")
+async def set_status(request: web.Request) -> web.Response:
+    operator_id = request.match_info["operator_id"]
+    data = await object_body(request)
+    status = data.get("status")
+    if status not in STATUSES:
+        raise invalid([detail(["body", "status"], "must be online, busy or offline")])
+    view = await port_call(_operators_desk(request).set_operator_status(operator_id, status), f"operator {operator_id}")
+    return json_response(view)
+
+
+@needs("vssd.operators.{operator_id}.read", own="operator_id")
+async def stats(request: web.Request) -> web.Response:
+    operator_id = request.match_info["operator_id"]
+    period = request.query.get("period", "today")
+    if period not in PERIODS:
+        raise invalid([detail(["query", "period"], f"must be one of {', '.join(PERIODS)}")])
+    return json_response(await port_call(_operators_desk(request).operator_stats(operator_id, period),
+                                         f"operator {operator_id}"))
+
+
 ROUTES = (
     Route("GET", "/autodialer/campaigns", list_campaigns),
     Route("POST", "/autodialer/campaigns", create_campaign),
@@ -290,4 +337,8 @@ ROUTES = (
     Route("DELETE", "/autodialer/dnc/{number}", remove_dnc),
     Route("GET", "/autodialer/dead-letters", list_dead_letters),
     Route("POST", "/autodialer/dispositions", add_disposition),
+    Route("GET", "/operators", list_operators),
+    Route("GET", "/operators/", list_operators),
+    Route("PUT", "/operators/{operator_id}/status", set_status),
+    Route("GET", "/operators/{operator_id}/stats", stats),
 )
