@@ -30,6 +30,7 @@ from vssd.api.errors import ApiError, auth_fail, detail, invalid
 from vssd.api.rbac import AUTHENTICATED, needs, public, required_for
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
+from vssd.api.users.views import user_view
 from vssd.log import get_logger
 from vssd.users import UserRecord
 
@@ -88,11 +89,6 @@ def _credentials(data: dict[str, Any]) -> tuple[str, str]:
     if problems:
         raise invalid(problems, "username or email, and password, are required")
     return login, password
-
-
-def user_view(user: UserRecord) -> dict[str, Any]:
-    return {"id": str(user.id), "username": user.username, "email": user.email or None,
-            "name": user.full_name, "role": user.role, "roles": [user.role], "is_active": user.active}
 
 
 async def login_reply(request: web.Request, user: UserRecord, family: str | None = None) -> dict[str, Any]:

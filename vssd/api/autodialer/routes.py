@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from vssd.api.autodialer.views import dnc_removed_view
 from vssd.api.body import object_body, optional_body
 from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found, port_call, port_or_503
@@ -248,7 +249,7 @@ async def add_dnc(request: web.Request) -> web.Response:
 async def remove_dnc(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     await port_call(_desk(request).remove_dnc(number), f"DNC entry {number}")
-    return json_response({"status": "deleted", "number": number})
+    return json_response(dnc_removed_view(number))
 
 
 @needs("vssd.campaigns.read")

@@ -34,6 +34,7 @@ from vssd.api.rbac import needs
 from vssd.api.respond import dumps, json_response
 from vssd.api.routing import Route
 from vssd.api.slots.adb_command import Refused, allowed_argv
+from vssd.api.slots.views import deleted_view
 from vssd.fsm.types import SlotType
 from vssd.log import get_logger
 
@@ -211,7 +212,7 @@ async def delete_slot(request: web.Request) -> web.Response:
     admin = port_or_503(deps_of(request).slot_admin, "slot administration")
     slot_id = _slot_id(request)
     await port_call(admin.delete_slot(slot_id), f"slot {slot_id}")
-    return json_response({"status": "deleted", "slot": int(slot_id) if slot_id.isdigit() else slot_id})
+    return json_response(deleted_view(slot_id))
 
 
 @needs("vssd.slots.{slot_id}.update")

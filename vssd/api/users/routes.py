@@ -37,6 +37,7 @@ from vssd.api.ports import UserAdmin
 from vssd.api.rbac import covers, needs, normalize
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
+from vssd.api.users.views import deleted_view, operator_view
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.users")
@@ -180,7 +181,7 @@ async def _delete(request: web.Request) -> web.Response:
         raise ApiError(404, "USER_004", f"user {user_id} not found") from None
     except ValueError as err:
         raise refused(err) from None
-    return json_response({"success": True, "id": user_id, "message": "user deleted"})
+    return json_response(deleted_view(user_id))
 
 
 @needs("vssd.users.read")
@@ -232,11 +233,7 @@ async def admin_operator(request: web.Request) -> web.Response:
         raise ApiError(404, "USER_004", f"user {user_id} not found")
     if user["role"] != "operator":
         return json_response(None)
-    return json_response({
-        "id": user["id"], "user_id": user["id"], "extension": user.get("extension"),
-        "group_id": user.get("group_id"), "status": "offline", "skills": [], "max_concurrent_calls": 1,
-        "current_calls": 0, "last_activity": user.get("last_login_at"), "created_at": user.get("created_at"),
-    })
+    return json_response(operator_view(user))
 
 
 NAME = re.compile(r"[a-z][a-z0-9_-]{1,49}\Z")
