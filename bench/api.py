@@ -14,7 +14,7 @@ handler, logins per second, and event → WebSocket latency (bench/realtime.py, 
    real time (a slot is busy about one real second per call).
    ours = `make_app` (every middleware, JWT auth, RBAC, audit) over `SlotControl` (the daemon's SlotDirectory,
    with an in-memory `SlotRows`), an admin token; the views come from the farm's per-slot cache (rebuilt for the
-   slots that changed) and the serialised body is kept per views version (vssd/api/slots.py).
+   slots that changed) and the serialised body is kept per views version (vssd/api/slots/routes.py).
    bare = one aiohttp handler returning a snapshot of the same 1,000 views (taken after start) serialised
    with the same JSON library and options (`vssd.api.respond.dumps`, orjson), no auth.
 2. logins/s: `POST /api/auth/login` against ours (real argon2id verify on the app's password pool, an

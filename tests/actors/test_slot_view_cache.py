@@ -20,7 +20,7 @@ from bench.slots import FakeDialer, NoRecords
 from tests.conftest import require_service
 from tests.pg import scratch_database
 from vssd.actors.control import SlotControl
-from vssd.actors.farm import SlotFarm, slot_view
+from vssd.actors.farm import SlotFarm
 from vssd.actors.slot import SlotSpec
 from vssd.actors.supervisor import Supervisor
 from vssd.adapters.store import Store
@@ -28,6 +28,7 @@ from vssd.adapters.store_trunks import TrunkStore
 from vssd.calls.model import Call, DialRequest, Leg
 from vssd.calls.outcomes import Outcome
 from vssd.fsm import LoopClock, ManualClock, SlotEnv, Timeouts, TransitionRecorder
+from vssd.views.slots import slot_view
 
 
 class Dialer(FakeDialer):

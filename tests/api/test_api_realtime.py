@@ -20,15 +20,15 @@ import pytest
 import socketio
 
 from tests.api.conftest import LiveFactory
-from vssd.actors.feed import call_view
 from vssd.calls.model import Attempt, Call
 from vssd.events import CallUpdate, SlotUpdate
+from vssd.views.calls import call_view
 
 NPM = Path(__file__).resolve().parents[2] / ".npm" / "node_modules" / "socket.io-client"
 
 
 def a_call(n: int = 882, *, answered: bool = False, ended: bool = False) -> dict[str, Any]:
-    """A call view exactly as the daemon publishes it (vssd.actors.feed.call_view)."""
+    """A call view exactly as the daemon publishes it (vssd.views.calls.call_view)."""
     call = Call(call_id=f"c_{n}", root="ch-1", attempt=Attempt(action_id="a1", channel_id="ch-1",
                                                                number="+380991234567", sent_at=1_790_000_000.0),
                 started_at=1_790_000_000.0, ringing_at=1_790_000_001.0)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Rig, RigFactory
-from vssd.api.adb_command import Refused, allowed_argv
+from vssd.api.slots.adb_command import Refused, allowed_argv
 
 ALLOWED = {
     "input tap 200 400": ["input", "tap", "200", "400"],

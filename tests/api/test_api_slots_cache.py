@@ -11,7 +11,7 @@ import pytest
 
 from tests.actors.test_slot_view_cache import ViewRig, settle, started_farm
 from tests.api.conftest import Rig, RigFactory
-from vssd.api.slots import BODY
+from vssd.api.slots.routes import BODY
 
 
 @pytest.fixture

@@ -16,13 +16,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from vssd.actors.feed import call_view
 from vssd.actors.slot import SlotBusy
 from vssd.calls.gate import DialGate, DialRefused, Lease
 from vssd.calls.model import Call
-from vssd.calls.outcomes import ANSWERED_OUTCOMES
 from vssd.fsm import TransitionNotAllowed
 from vssd.fsm.types import SlotType
+from vssd.views.calls import call_view, iso, row_view, seed_view
 
 SLOT_TYPES = tuple(t.value for t in SlotType)
 DIALABLE = "free"
@@ -84,46 +83,6 @@ class CallNotes(Protocol):
 
 def _slot_key(value: Any) -> str:
     return str(value).strip()
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        value = datetime.fromtimestamp(value, UTC)
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-def seed_view(view: dict[str, Any], owner: str | None) -> dict[str, Any]:
-    """A call view with the source documents' other names: the WORKSPACE API's (number, start_time, end_time)
-    and the Smart Call Center API's (caller/called number, operator_id, answer_time)."""
-    out = dict(view)
-    out.update(number=view.get("phone_number"), called_number=view.get("phone_number"),
-               start_time=view.get("started_at"), answer_time=view.get("answered_at"),
-               end_time=view.get("ended_at"), operator_id=owner, user_id=owner)
-    out.setdefault("caller_number", view.get("caller_id"))
-    return out
-
-
-def row_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored `calls` row as a call view (the same fields as `actors.feed.call_view`)."""
-    state, outcome = row.get("status") or "CALLING", row.get("outcome")
-    if state == "ENDED":
-        status = "completed" if outcome in ANSWERED_OUTCOMES else "failed"
-    else:
-        status = "connected" if state == "ACTIVE_CALL" or row.get("answered_at") else "initiated"
-    slot = row.get("slot_id")
-    call_id = row.get("call_id") or row.get("attempt_id")
-    return {
-        "call_id": call_id, "id": call_id, "attempt_id": row.get("attempt_id"), "slot_id": slot, "slot": slot,
-        "phone_number": row.get("number"), "caller_id": row.get("caller_id"), "direction": row.get("direction"),
-        "status": status, "state": state, "outcome": outcome, "cause": row.get("hangup_cause"),
-        "cause_text": row.get("hangup_cause_text"), "answer_evidence": row.get("answer_evidence"),
-        "channel_id": row.get("channel_id"), "started_at": _iso(row.get("originated_at")),
-        "answered_at": _iso(row.get("answered_at")), "ended_at": _iso(row.get("ended_at")),
-        "ring_s": row.get("ring_s"), "talk_s": row.get("talk_s"), "duration": row.get("talk_s") or 0,
-        "campaign_id": row.get("campaign_id"), "recording_url": row.get("recording_url"), "notes": row.get("notes"),
-    }
 
 
 def _user_uuid(user_id: str | None) -> str | None:
@@ -292,7 +251,7 @@ class CallControl:
             return None
         owner = str(row["user_id"]) if row.get("user_id") else None
         record = seed_view(row_view(row), owner)
-        record["legs"] = [{k: _iso(v) if isinstance(v, datetime) else v for k, v in leg.items() if k != "id"}
+        record["legs"] = [{k: iso(v) if isinstance(v, datetime) else v for k, v in leg.items() if k != "id"}
                           for leg in await self.history.legs_of(str(row["attempt_id"]))]
         return record
 
@@ -307,7 +266,7 @@ class CallControl:
             except Exception:  # the link dropped meanwhile: report it down
                 rows = []
         up = link.is_up
-        now = _iso(self._clock() if self._clock else datetime.now(UTC))
+        now = iso(self._clock() if self._clock else datetime.now(UTC))
         by_endpoint = {str(v.get("internal_sip_number")): v for v in self.views.slot_views()}
         endpoints = [_endpoint(r, by_endpoint) for r in rows]
         return {"link": {"up": up, "version": link.version or None}, "endpoints": endpoints,

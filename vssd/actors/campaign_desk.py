@@ -22,6 +22,7 @@ from vssd.calls.campaign import CampaignSettings, abandon_cap, parse_leads
 from vssd.calls.gate import DialGate, DialRefused, normalise
 from vssd.calls.operator_stats import stats_view
 from vssd.calls.periods import PERIODS, period_window
+from vssd.views.campaigns import campaign_view
 
 log = logging.getLogger("vssd.campaigns")
 ACTIONS = {"run": ("running", ("draft", "paused", "stopped", "completed", "running")),
@@ -108,7 +109,7 @@ class CampaignDesk:
     async def list_campaigns(self, limit: int, offset: int,
                              filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
         rows, total = await self.campaigns.list(limit, offset, filters.get("status"))
-        return [_campaign_view(r) for r in rows], total
+        return [campaign_view(r) for r in rows], total
 
     async def create_campaign(self, name: str, leads: list[Any] | None, settings: Mapping[str, Any],
                               created_by: str | None) -> dict[str, Any]:
@@ -117,7 +118,7 @@ class CampaignDesk:
         row = await self.campaigns.create(name, parsed.model_dump(mode="json"), parsed.slot_type, created_by)
         if valid:
             await self.leads.add_leads(str(row["id"]), valid)
-        view = _campaign_view(row)
+        view = campaign_view(row)
         view.update(leads_total=len(valid), leads_rejected=rejected)
         return view
 
@@ -125,7 +126,7 @@ class CampaignDesk:
         row = await self.campaigns.get(campaign_id)
         if row is None:
             raise LookupError(campaign_id)
-        return {**_campaign_view(row), **await self.campaigns.status_counts(campaign_id)}
+        return {**campaign_view(row), **await self.campaigns.status_counts(campaign_id)}
 
     async def campaign_status(self, campaign_id: str) -> dict[str, Any]:
         view = await self.get_campaign(campaign_id)
@@ -280,9 +281,3 @@ def _e164(number: str) -> str:
         return normalise(number)
     except DialRefused as err:
         raise ValueError("INVALID_PARAMS", err.message) from None
-
-
-def _campaign_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    out.setdefault("campaign_id", out.get("id"))
-    return out

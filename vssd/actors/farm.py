@@ -14,17 +14,11 @@ from vssd.actors.supervisor import ActorStatus, Supervisor
 from vssd.calls.ids import CallIds
 from vssd.calls.model import Call
 from vssd.fsm import SlotEnv, SlotMachine, SlotState, StateEntryHook, Timeouts
+from vssd.views.slots import slot_view
 
 log = logging.getLogger("vssd.actors.farm")
 
 REACHABLE = frozenset({"Reachable", "Created", "Registered"})
-STATUS_WORD = {
-    SlotState.READY: "free",
-    SlotState.CALLING: "busy",
-    SlotState.ACTIVE_CALL: "busy",
-    SlotState.POSTCALL: "busy",
-    SlotState.FAULT: "error",
-}
 
 
 class SlotViews:
@@ -367,41 +361,3 @@ async def _until_recorded(core: SlotCore, call: Call, timeout_s: float) -> None:
     deadline = loop.time() + timeout_s
     while core.call is call and loop.time() < deadline:  # noqa: ASYNC110 (the actor owns core.call)
         await asyncio.sleep(0.05)
-
-
-def slot_view(core: SlotCore, trunk_names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The seeds' slot shape. The trunk is the enrolled one, else the one the slot is bound to (before
-    enrolment); its name comes from `trunk_names`."""
-    state = core.state
-    health = core.health
-    online = state not in (SlotState.IDLE, SlotState.FAULT) and health.sip_reachable
-    status = STATUS_WORD.get(state, "offline") if online or state is SlotState.FAULT else "offline"
-    spec = core.spec
-    facts = core.machine.facts
-    trunk = facts.trunk_id or spec.trunk_id
-    name = trunk_names.get(str(trunk)) if trunk is not None and trunk_names else None
-    return {
-        "id": _number(spec.slot_id),
-        "status": status,
-        "fsm_state": state.value,
-        "online": online,
-        "type": spec.type,
-        "device": spec.device_model or spec.device_serial or spec.endpoint,
-        "device_serial": spec.device_serial,
-        "internal_sip_number": spec.endpoint,
-        "sip_username": spec.endpoint,
-        "trunk_id": _number(trunk),
-        "trunk_name": name,
-        "trunk": name,
-        "user": facts.operator,
-        "current_call_id": core.call.call_id if core.call is not None else None,
-        "last_activity": core.last_activity,
-        "battery": health.battery_pct,
-        "temperature": health.temperature_c,
-        "signal": None,
-    }
-
-
-def _number(value: Any) -> Any:
-    """Ids that are digits are shown as numbers, as the seeds do."""
-    return int(value) if isinstance(value, str) and value.isdigit() else value

@@ -15,35 +15,35 @@ from aiohttp import web
 from vssd.api import (
     audit,
     auth,
-    autodialer,
-    calls,
     docs_ui,
     health,
     metrics_route,
     monitor,
     openapi,
-    operators,
     pbx,
     rbac,
     realtime,
-    roles,
-    slot_admin,
-    slots,
     trunks,
-    users,
 )
 from vssd.api.authn import STATE, GuardedState, authorize
+from vssd.api.autodialer import routes as autodialer
+from vssd.api.calls import routes as calls
 from vssd.api.cors import allow_cors
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.ratelimit import LocalAuthState
+from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer
+from vssd.api.slots import routes as slots
+from vssd.api.users import routes as users
 from vssd.config.models import DEMO_CORS_ORIGINS
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, roles, slots, calls, pbx, slot_admin, trunks, monitor,
-         autodialer, operators, openapi, docs_ui)
+AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, openapi, docs_ui)
+# The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
+ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
+SETUPS = (health.setup, audit.setup, auth.setup, slots.setup, docs_ui.setup)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 
@@ -55,8 +55,9 @@ def make_app(deps: ApiDeps, cors_origins: Sequence[str] | None = None) -> web.Ap
     app[STATE] = GuardedState(deps.auth_state or LocalAuthState(deps.clock))
     origins = tuple(DEMO_CORS_ORIGINS if cors_origins is None else cors_origins)
     app[realtime.CORS_ORIGINS] = origins
-    for area in AREAS:
-        area.add_routes(app)
+    for setup in SETUPS:
+        setup(app)
+    register(app, ROUTES)
     realtime.attach(app)  # /ws/events and Socket.IO (/socket.io/); keep aiohttp-cors off the latter
     rbac.declare_prefixes(app, SELF_AUTHENTICATED, rbac.Needs(None))
     rbac.check_routes(app)  # deny by default: an undeclared route fails start-up

@@ -25,6 +25,7 @@ from vssd.api.paging import list_response, page_of
 from vssd.api.ports import AuditLog
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.api.tokens import Principal
 from vssd.log import get_logger
 
@@ -125,8 +126,11 @@ async def add_entry(request: web.Request) -> web.Response:
     return json_response(entry, status=201)
 
 
-def add_routes(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     app[AUDIT] = app[DEPS].audit or MemoryAudit()
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/security/audit", list_entries)
-        app.router.add_post(f"{prefix}/security/audit", add_entry)
+
+
+ROUTES = (
+    Route("GET", "/security/audit", list_entries),
+    Route("POST", "/security/audit", add_entry),
+)

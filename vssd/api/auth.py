@@ -29,6 +29,8 @@ from vssd.api.deps import DEPS, ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail, detail, invalid
 from vssd.api.rbac import AUTHENTICATED, needs, public, required_for
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
+from vssd.api.users.views import user_view
 from vssd.log import get_logger
 from vssd.users import UserRecord
 
@@ -87,11 +89,6 @@ def _credentials(data: dict[str, Any]) -> tuple[str, str]:
     if problems:
         raise invalid(problems, "username or email, and password, are required")
     return login, password
-
-
-def user_view(user: UserRecord) -> dict[str, Any]:
-    return {"id": str(user.id), "username": user.username, "email": user.email or None,
-            "name": user.full_name, "role": user.role, "roles": [user.role], "is_active": user.active}
 
 
 async def login_reply(request: web.Request, user: UserRecord, family: str | None = None) -> dict[str, Any]:
@@ -237,12 +234,15 @@ async def _close_gate(app: web.Application) -> None:
         app[GATE].close()
 
 
-def add_routes(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     app.on_startup.append(_open_gate)
     app.on_cleanup.append(_close_gate)
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_post(f"{prefix}/auth/login", login)
-        app.router.add_post(f"{prefix}/auth/refresh", refresh)
-        app.router.add_post(f"{prefix}/auth/logout", logout)
-        app.router.add_get(f"{prefix}/auth/me", me)
-        app.router.add_get(f"{prefix}/point/rolecheck", rolecheck)
+
+
+ROUTES = (
+    Route("POST", "/auth/login", login),
+    Route("POST", "/auth/refresh", refresh),
+    Route("POST", "/auth/logout", logout),
+    Route("GET", "/auth/me", me),
+    Route("GET", "/point/rolecheck", rolecheck),
+)

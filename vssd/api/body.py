@@ -45,3 +45,10 @@ def text_field(data: dict[str, Any], name: str, problems: list[dict[str, Any]], 
         problems.append(detail(["body", name], f"must be at most {max_len} characters"))
         return ""
     return value
+
+
+async def optional_body(request: web.Request) -> dict[str, Any]:
+    """The JSON object body, or {} when there is none (enroll/disable/restart may be sent bare)."""
+    if not request.can_read_body or (request.content_length == 0):
+        return {}
+    return await object_body(request)

@@ -15,6 +15,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from vssd.api.errors import not_found
 from vssd.api.rbac import public
+from vssd.api.routing import Route
 
 FILES = ("index.html", "index.css", "swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
          "favicon-16x16.png", "favicon-32x32.png", "oauth2-redirect.html", "oauth2-redirect.js")
@@ -64,9 +65,13 @@ async def docs_file(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type=kind, headers={"Cache-Control": "public, max-age=3600"})
 
 
-def add_routes(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     for name in FILES:  # read at start-up (once per process), never on the event loop while serving
         _asset(name)
-    app.router.add_get("/docs", docs_redirect)
-    app.router.add_get("/docs/", docs_index)
-    app.router.add_get("/docs/{name}", docs_file)
+
+
+ROUTES = (
+    Route("GET", "/docs", docs_redirect, prefixed=False),
+    Route("GET", "/docs/", docs_index, prefixed=False),
+    Route("GET", "/docs/{name}", docs_file, prefixed=False),
+)

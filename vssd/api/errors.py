@@ -5,8 +5,8 @@ validation errors. Handlers raise `ApiError`; the middleware renders it and ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -78,3 +78,32 @@ def from_http_exception(exc: web.HTTPException) -> ApiError:
     if status == 405 and isinstance(exc, web.HTTPMethodNotAllowed):
         message = f"method {exc.method} not allowed; allowed: {', '.join(sorted(exc.allowed_methods))}"
     return ApiError(status, code, message, headers=headers)
+
+
+T = TypeVar("T")
+# A port's ValueError codes answered 409 (the rest 422).
+CONFLICTS = frozenset({"SLOT_BUSY", "SLOT_STATE", "SLOT_001", "SLOT_002", "TRUNK_001", "TRUNK_002", "NO_DEVICE",
+                       "CONFLICT"})
+
+
+def port_or_503(port: T | None, what: str) -> T:
+    if port is None:
+        raise ApiError(503, "SERVICE_UNAVAILABLE", f"{what} is not available in this process")
+    return port
+
+
+async def port_call(call: Awaitable[T], what: str) -> T:
+    """Await a port call and turn its documented errors into API errors."""
+    try:
+        return await call
+    except LookupError:
+        raise not_found(f"{what} not found") from None
+    except ValueError as err:
+        code, message = (err.args[0], err.args[1]) if len(err.args) >= 2 else ("INVALID_PARAMS", str(err))
+        status = 409 if code in CONFLICTS else 422
+        raise ApiError(status, str(code), str(message)) from None
+    except TimeoutError:
+        raise ApiError(503, "DEVICE_TIMEOUT", f"{what}: the device did not answer in time") from None
+    except ConnectionError as err:  # a device, the database or the broker; adapters name their code
+        raise ApiError(503, getattr(err, "api_code", "DEVICE_UNAVAILABLE"), str(err) or f"{what} is unreachable") \
+            from None

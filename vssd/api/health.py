@@ -11,6 +11,7 @@ from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError
 from vssd.api.rbac import public
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.health")
@@ -57,10 +58,13 @@ async def ready(request: web.Request) -> web.Response:
     return json_response({"ready": True, "status": "ready", "checks": checks})
 
 
-def add_routes(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     app[STARTED] = time.monotonic()
-    app.router.add_get("/health", health)
-    app.router.add_get("/api/health", health)
-    app.router.add_get("/api/v1/health", health)
-    app.router.add_get("/health/live", live)
-    app.router.add_get("/health/ready", ready)
+
+
+ROUTES = (
+    Route("GET", "/health", health, prefixed=False),
+    Route("GET", "/health", health),
+    Route("GET", "/health/live", live, prefixed=False),
+    Route("GET", "/health/ready", ready, prefixed=False),
+)

@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vssd.api.deps import deps_of
 from vssd.api.rbac import public
+from vssd.api.routing import Route
 
 
 @public
@@ -15,5 +16,4 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/metrics", metrics)
+ROUTES = (Route("GET", "/metrics", metrics, prefixed=False),)

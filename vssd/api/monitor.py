@@ -7,11 +7,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from vssd.api.deps import deps_of
-from vssd.api.errors import not_found
+from vssd.api.errors import not_found, port_call, port_or_503
 from vssd.api.ports import MonitorFacts
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
-from vssd.api.slot_admin import port_call, port_or_503
+from vssd.api.routing import Route
 
 
 def _monitor(request: web.Request) -> MonitorFacts:
@@ -47,10 +47,10 @@ async def slot(request: web.Request) -> web.Response:
     return json_response(facts)
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/monitor/system", system)
-        app.router.add_get(f"{prefix}/monitor/usb", usb)
-        app.router.add_get(f"{prefix}/monitor/network", network)
-        app.router.add_get(f"{prefix}/monitor/slots", slots)
-        app.router.add_get(f"{prefix}/monitor/slots/{{slot_id}}", slot)
+ROUTES = (
+    Route("GET", "/monitor/system", system),
+    Route("GET", "/monitor/usb", usb),
+    Route("GET", "/monitor/network", network),
+    Route("GET", "/monitor/slots", slots),
+    Route("GET", "/monitor/slots/{slot_id}", slot),
+)

@@ -16,6 +16,7 @@ from vssd.api import cors, rbac
 from vssd.api.openapi_schemas import COMPONENTS, SCHEMAS, Op, ref
 from vssd.api.rbac import public
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 
 V1 = "/api/v1/"
 SKIPPED_METHODS = ("HEAD",)
@@ -99,8 +100,7 @@ async def openapi_json(request: web.Request) -> web.Response:
     return json_response(request.app[DOCUMENT])
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/openapi.json", openapi_json)
+ROUTES = (Route("GET", "/openapi.json", openapi_json, prefixed=False),)
 
 
 def attach(app: web.Application, version: str) -> None:

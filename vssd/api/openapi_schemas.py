@@ -9,51 +9,38 @@ aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from vssd.fsm.types import SlotType
-
-Schema = dict[str, Any]
-
-STR: Schema = {"type": "string"}
-INT: Schema = {"type": "integer"}
-BOOL: Schema = {"type": "boolean"}
-ANY_OBJ: Schema = {"type": "object"}
-NULLABLE_STR: Schema = {"type": ["string", "null"]}
-ID: Schema = {"type": ["string", "integer"]}
-NUM: Schema = {"type": "number"}
-NULL_NUM: Schema = {"type": ["number", "null"]}
-
-
-def obj(must: tuple[str, ...] = (), /, **props: Schema) -> Schema:
-    """An open object with `props`, the names in `must` required."""
-    out: Schema = {"type": "object", "properties": props}
-    if must:
-        out["required"] = list(must)
-    return out
-
-
-def ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def array(items: Schema) -> Schema:
-    return {"type": "array", "items": items}
-
+from vssd.api.autodialer import schema as autodialer
+from vssd.api.calls import schema as calls
+from vssd.api.calls.schema import CALL_OUT, PHONE
+from vssd.api.openapi_base import (
+    ANY_OBJ,
+    BOOL,
+    ID,
+    INT,
+    NULL_NUM,
+    NULLABLE_STR,
+    NUM,
+    PAGING,
+    STR,
+    Op,
+    Param,
+    Schema,
+    array,
+    obj,
+    ref,
+)
+from vssd.api.slots import schema as slots
+from vssd.api.slots.schema import SLOT_TYPE
+from vssd.api.users import schema as users
 
 COMPONENTS: dict[str, Schema] = {
     "Error": obj(("error", "code", "message"), error={"const": True}, code=STR, message=STR,
                  details=array(obj(("loc", "msg"), loc=array({"type": ["string", "integer"]}), msg=STR))),
-    "User": obj(("id", "username", "role"), id=ID, username=STR, email=NULLABLE_STR, role=STR,
-                is_active=BOOL),
-    "Role": obj(("name", "permissions"), name=STR, permissions=array(STR), description=NULLABLE_STR),
+    **users.COMPONENTS,
     "Tokens": obj(("token", "access_token", "token_type"), token=STR, access_token=STR, refresh_token=STR,
                   token_type=STR, expires_in=INT, role=STR, permissions=array(STR), user=ref("User")),
-    "Slot": obj(("id",), id=ID, status=STR, fsm_state=STR, type=STR, trunk_id={"type": ["integer", "string",
-                                                                                       "null"]}),
-    "Call": obj((), call_id={"type": ["string", "integer"]}, id={"type": ["string", "integer"]},
-                slot_id={"type": ["integer", "string", "null"]}, status={"type": ["string", "null"]}),
+    **slots.COMPONENTS,
+    **calls.COMPONENTS,
     "Trunk": obj(("id", "name"), id=ID, name=STR, type={"type": ["string", "null"]}),
     "AuditEntry": obj(("action", "outcome"), action=STR, outcome=STR, username=NULLABLE_STR,
                       resource=NULLABLE_STR, details={"type": ["object", "null"]}),
@@ -65,107 +52,21 @@ COMPONENTS: dict[str, Schema] = {
 
 # Request bodies: every field optional at the schema level where the handler answers 422 itself, so the
 # validation path (the SPEC `details` list) is exercised too.
-PHONE: Schema = {"type": "string", "pattern": "^\\+380[0-9]{9}$"}
 LOGIN = obj(("username", "password"), username={"type": "string", "minLength": 1, "maxLength": 256},
             email=STR, password={"type": "string", "minLength": 1, "maxLength": 256})
-USER_FIELDS: dict[str, Schema] = {
-    "username": {"type": "string", "pattern": "^[a-z][a-z0-9_]{2,30}$"},
-    "email": {"type": "string", "pattern": "^[a-z0-9]{1,20}@example\\.com$"},
-    "password": {"type": "string", "minLength": 6, "maxLength": 64},
-    "name": {"type": "string", "maxLength": 200}, "role": {"enum": ["manager", "supervisor", "seller", "operator"]},
-    "is_active": BOOL, "extension": {"type": "string", "pattern": "^[0-9]{3,5}$"},
-    "group_id": {"type": "string", "maxLength": 100},
-}
-USER_IN = obj(("username", "email", "password", "extension"), **USER_FIELDS)
-USER_CHANGE = obj((), **USER_FIELDS)
-ROLE_NAME: Schema = {"type": "string", "pattern": "^[a-z][a-z0-9_-]{1,49}$"}
-PERMISSIONS: Schema = {"oneOf": [array({"enum": ["vssd.slots.read", "calls.read", "slots:write", "vssd.cdr.read"]}),
-                                 obj((), OTTB=array({"enum": ["read", "write"]}))]}
-ROLE_IN = obj(("name", "permissions"), name=ROLE_NAME, description={"type": "string", "maxLength": 500},
-              permissions=PERMISSIONS)
-ROLE_CHANGE = obj((), description={"type": "string", "maxLength": 500}, permissions=PERMISSIONS)
-SLOT_TYPE: Schema = {"enum": [t.value for t in SlotType]}
-SLOT_IN = obj(("type",), type=SLOT_TYPE, trunk_id=ID, device_id={"type": "string", "maxLength": 128},
-              name={"type": "string", "maxLength": 100}, device_model={"type": "string", "maxLength": 100},
-              internal_sip_number={"type": "string", "pattern": "^[0-9]{3,6}$"})
-SLOT_CHANGE = obj((), name={"type": "string", "maxLength": 100}, device_model={"type": "string", "maxLength": 100},
-                  trunk_id=ID)
 TRUNK_IN = obj(("name", "type"), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
                type={"enum": ["auto", "mf", "ls"]}, capacity={"type": "integer", "minimum": 0, "maximum": 64},
                description={"type": "string", "maxLength": 500}, config=ANY_OBJ)
 TRUNK_CHANGE = obj((), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
                    capacity={"type": "integer", "minimum": 0, "maximum": 64},
                    description={"type": "string", "maxLength": 500})
-CALL_IN = obj(("phone_number",), phone_number=PHONE, slot={"oneOf": [SLOT_TYPE, {"type": "integer", "minimum": 1}]},
-              caller_id={"type": "string", "maxLength": 80}, direction={"enum": ["outbound"]})
 AUDIT_IN = obj(("action",), action={"type": "string", "minLength": 1, "maxLength": 200}, details=ANY_OBJ,
                resource={"type": "string", "maxLength": 200}, outcome={"enum": ["ok", "denied", "failed"]})
 DIAL_IN = obj(("from", "to"), **{"from": {"oneOf": [SLOT_TYPE, {"type": "string", "pattern": "^slot_[0-9]{1,2}$"}]},
                                  "to": PHONE, "trunk": STR})
-ADB_IN = obj(("command",), command={"enum": ["getprop", "uptime", "wm size", "dumpsys battery", "input keyevent 3",
-                                             "settings get global airplane_mode_on"]})
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    name: str
-    schema: Schema = field(default_factory=lambda: dict(STR))
-    required: bool = False
-
-
-# `limit` within every list route's bound (the smallest is 500), offsets as the handlers accept them.
-PAGING = (Param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
-          Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
-          Param("skip", {"type": "integer", "minimum": 0, "maximum": 10**9}))
-# The filters' values as the handlers check them (a value outside these is a 422 with details).
-DATE: Schema = {"type": "string", "format": "date"}
-INSTANT: Schema = {"type": "string", "format": "date-time"}
-CALL_FILTERS = (Param("slot_id", {"type": "integer", "minimum": 1}),
-                Param("status", {"enum": ["completed", "failed", "ended", "connected", "ringing", "initiated"]}),
-                Param("outcome", {"enum": ["answered", "busy", "no_answer", "rejected", "failed", "unknown"]}),
-                Param("direction", {"enum": ["outbound", "inbound"]}), Param("number", dict(PHONE)),
-                Param("phone_number", dict(PHONE)), Param("date", dict(DATE)), Param("date_from", dict(INSTANT)),
-                Param("date_to", dict(INSTANT)), Param("start_date", dict(DATE)), Param("end_date", dict(DATE)))
-
-
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One operation: a summary, its query parameters, its body and its success answer (status, schema)."""
-
-    summary: str
-    ok: Schema
-    status: int = 200
-    query: tuple[Param, ...] = ()
-    body: Schema | None = None
-    content_type: str = "application/json"
-    tag: str = "api"
-
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
                                                           service=STR, version=STR, checks=ANY_OBJ), tag="health")
-USERS = Op("List users (bare array, X-Total-Count)", array(ref("User")), query=(Param("role"), *PAGING),
-           tag="users")
-USER_OUT = ref("User")
-CALL_LIST = Op("Calls history (the Smart Call Center API's page)",
-               obj(("items", "total"), items=array(ref("Call")), total=INT, page=INT, pages=INT),
-               query=(*CALL_FILTERS, Param("operator_id", {"type": "string", "format": "uuid"}), Param("campaign_id"),
-                      *PAGING), tag="calls")
-CALL_OUT = ref("Call")
-NULL_INT: Schema = {"type": ["integer", "null"]}
-CALL_STATS = Op(
-    "Call statistics of a period (the Smart Call Center API; admin, manager, supervisor): UTC days, averages in "
-    "seconds, service level = % of finished calls answered within 20 s of ringing",
-    obj(("total_calls", "answered_calls", "missed_calls", "average_duration", "average_wait_time", "service_level",
-         "peak_hour", "busiest_operators", "period", "from", "to"),
-        total_calls=INT, answered_calls=INT, missed_calls=INT, average_duration=NULL_INT, average_wait_time=NULL_INT,
-        service_level=NULL_NUM, peak_hour={"type": ["string", "null"], "pattern": "^[0-2][0-9]:00$"},
-        busiest_operators=array(obj(("operator_name", "calls_count"), operator_id=STR, operator_name=STR,
-                                    calls_count=INT)),
-        period={"enum": ["today", "yesterday", "week", "month"]}, to=STR, group_id=NULLABLE_STR,
-        **{"from": STR}),
-    query=(Param("period", {"enum": ["today", "yesterday", "week", "month"]}),
-           Param("group_id", {"type": "string", "maxLength": 64})),
-    tag="calls")
-SLOT_OUT = ref("Slot")
 TRUNK_OUT = ref("Trunk")
 REALTIME = Op("Real-time endpoint (WebSocket / Engine.IO handshake, not REST)", {}, tag="realtime")
 
@@ -196,59 +97,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                                                 "examples": ["call.start", "slot.view", "calls:read",
                                                                              "slots:write", "vssd.cdr.read"]},
                                                      required=True),), tag="auth"),
-    ("GET", "/api/users"): USERS,
-    ("POST", "/api/users"): Op("Create a user", USER_OUT, 201, body=USER_IN, tag="users"),
-    ("PATCH", "/api/users/{user_id}"): Op("Update a user", USER_OUT, body=USER_CHANGE, tag="users"),
-    ("DELETE", "/api/users/{user_id}"): Op("Delete a user (409 USER_005 for the last admin)",
-                                           obj(("success",), success=BOOL, id=ID), tag="users"),
-    ("GET", "/api/admin/users"): USERS,
-    ("POST", "/api/admin/users"): Op("Create a user (the Smart Call Center API)", USER_OUT, 201, body=USER_IN,
-                                     tag="users"),
-    ("PUT", "/api/admin/users/{user_id}"): Op("Update a user (the Smart Call Center API)", USER_OUT,
-                                              body=USER_CHANGE, tag="users"),
-    ("DELETE", "/api/admin/users/{user_id}"): Op("Delete a user (the Smart Call Center API)",
-                                                 obj(("success",), success=BOOL), tag="users"),
-    ("GET", "/api/admin/users/{user_id}/operator"): Op("The user's operator record, null for a non-operator",
-                                                       {"type": ["object", "null"]}, tag="users"),
-    ("GET", "/api/roles"): Op("List roles", array(ref("Role")), query=PAGING, tag="roles"),
-    ("POST", "/api/roles"): Op("Create a custom role", ref("Role"), 201, body=ROLE_IN, tag="roles"),
-    ("POST", "/api/roles/{role_id}"): Op("Update a custom role (409 ROLE_003 for a builtin)", ref("Role"),
-                                         body=ROLE_CHANGE, tag="roles"),
-    ("GET", "/api/slots"): Op("List slots (bare array, X-Total-Count)", array(SLOT_OUT),
-                              query=(Param("trunk_id"), Param("status"), Param("type"), Param("fsm_state"),
-                                     *PAGING), tag="slots"),
-    ("POST", "/api/slots"): Op("Create a slot", SLOT_OUT, 201, body=SLOT_IN, tag="slots"),
-    ("GET", "/api/slots/{slot_id}"): Op("One slot", SLOT_OUT, tag="slots"),
-    ("PATCH", "/api/slots/{slot_id}"): Op("Update a slot", SLOT_OUT, body=SLOT_CHANGE, tag="slots"),
-    ("DELETE", "/api/slots/{slot_id}"): Op("Delete a slot", ref("Deleted"), tag="slots"),
-    ("POST", "/api/slots/{slot_id}/enroll"): Op("Enroll a slot", SLOT_OUT,
-                                                body=obj((), trunk_id=ID, operator=STR), tag="slots"),
-    ("POST", "/api/slots/{slot_id}/disable"): Op("Disable a slot", SLOT_OUT, tag="slots"),
-    ("POST", "/api/slots/{slot_id}/restart"): Op("Restart a slot's FSM (unassign + enroll)",
-                                                 obj(("status", "slot"), status=STR, slot=ID, fsm_state=STR),
-                                                 tag="slots"),
-    ("POST", "/api/slots/{slot_id}/reboot-device"): Op("Reboot the slot's phone",
-                                                       obj(("status", "slot"), status=STR, slot=ID), tag="slots"),
-    ("POST", "/api/slots/{slot_id}/adb-command"): Op("Run an allowlisted adb shell command (admin)",
-                                                     obj(("status", "slot", "argv"), status=STR, slot=ID,
-                                                         argv=array(STR), exit_code={"type": ["integer", "null"]},
-                                                         stdout=STR, stderr=STR, truncated=BOOL),
-                                                     body=ADB_IN,
-                                                     tag="slots"),
-    ("GET", "/api/calls/feed"): Op("Recent calls, newest first", array(CALL_OUT), query=(*CALL_FILTERS, *PAGING),
-                                   tag="calls"),
-    ("GET", "/api/calls/active"): Op("Calls in progress", array(CALL_OUT), query=PAGING, tag="calls"),
-    ("GET", "/api/calls/stats"): CALL_STATS,
-    ("POST", "/api/call/start"): Op("Start a manual call (answers at once in RING)", CALL_OUT, body=CALL_IN,
-                                    tag="calls"),
-    ("POST", "/api/call/end"): Op("Hang up a call", CALL_OUT, body=obj((), call_id=ID, id=ID, reason=STR),
-                                  tag="calls"),
-    ("GET", "/api/call/{call_id}"): Op("One call", CALL_OUT, tag="calls"),
-    ("GET", "/api/calls"): CALL_LIST,
-    ("GET", "/api/calls/"): CALL_LIST,
-    ("GET", "/api/calls/{call_id}"): Op("One call", CALL_OUT, tag="calls"),
-    ("GET", "/api/cdr/records"): Op("Call detail records", array(CALL_OUT), query=(*CALL_FILTERS, *PAGING),
-                                    tag="calls"),
     ("GET", "/api/pbx/status"): Op("Trunk and endpoint states from the AMI link",
                                    obj(("link", "endpoints"), link=obj(("up",), up=BOOL),
                                        endpoints=array(obj(("name", "state"), name=STR, state=STR))), tag="pbx"),
@@ -285,13 +133,8 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/socket.io/"): REALTIME,
     ("POST", "/socket.io/"): REALTIME,
     ("OPTIONS", "/socket.io/"): REALTIME,
+    **users.SCHEMAS,
+    **slots.SCHEMAS,
+    **calls.SCHEMAS,
+    **autodialer.SCHEMAS,
 }
-
-
-def _merge_dialer() -> None:
-    from vssd.api.openapi_dialer import DIALER_SCHEMAS
-
-    SCHEMAS.update(DIALER_SCHEMAS)
-
-
-_merge_dialer()

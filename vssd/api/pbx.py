@@ -12,12 +12,13 @@ from aiohttp import web
 
 from vssd.api.authn import authenticate
 from vssd.api.body import object_body, text_field
-from vssd.api.calls import MAX_NUMBER, call_id_of, desk_of, refused, visible
+from vssd.api.calls.routes import MAX_NUMBER, call_id_of, desk_of, refused, visible
 from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.ports import PbxDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.calls.gate import DialRefused
 
 DEFAULT_CONTEXT = "vssd-connect"
@@ -91,9 +92,9 @@ async def cdr(request: web.Request) -> web.Response:
     return json_response(record)
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/pbx/status", status)
-        app.router.add_post(f"{prefix}/pbx/dial", dial)
-        app.router.add_post(f"{prefix}/pbx/route", route)
-        app.router.add_get(f"{prefix}/pbx/cdr/{{call_id}}", cdr)
+ROUTES = (
+    Route("GET", "/pbx/status", status),
+    Route("POST", "/pbx/dial", dial),
+    Route("POST", "/pbx/route", route),
+    Route("GET", "/pbx/cdr/{call_id}", cdr),
+)

@@ -12,12 +12,12 @@ from aiohttp import web
 
 from vssd.api.body import object_body
 from vssd.api.deps import deps_of
-from vssd.api.errors import detail, invalid, not_found
+from vssd.api.errors import detail, invalid, not_found, port_call, port_or_503
 from vssd.api.paging import list_response, page_of
 from vssd.api.ports import TrunkAdmin
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
-from vssd.api.slot_admin import port_call, port_or_503
+from vssd.api.routing import Route
 
 TYPES = ("auto", "mf", "ls")
 MAX_CAPACITY = 10_000
@@ -111,10 +111,10 @@ async def delete_trunk(request: web.Request) -> web.Response:
     return json_response({"status": "deleted", "trunk": trunk_id})
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/trunks", list_trunks)
-        app.router.add_post(f"{prefix}/trunks", create_trunk)
-        app.router.add_get(f"{prefix}/trunks/{{trunk_id}}", get_trunk)
-        app.router.add_patch(f"{prefix}/trunks/{{trunk_id}}", patch_trunk)
-        app.router.add_delete(f"{prefix}/trunks/{{trunk_id}}", delete_trunk)
+ROUTES = (
+    Route("GET", "/trunks", list_trunks),
+    Route("POST", "/trunks", create_trunk),
+    Route("GET", "/trunks/{trunk_id}", get_trunk),
+    Route("PATCH", "/trunks/{trunk_id}", patch_trunk),
+    Route("DELETE", "/trunks/{trunk_id}", delete_trunk),
+)

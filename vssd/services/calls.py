@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from typing import Protocol, cast
 
 from vssd.actors.farm import SlotFarm
-from vssd.actors.feed import call_view
 from vssd.actors.operators import OperatorPool
 from vssd.calls.model import Call
 from vssd.events import CallUpdate, EventDispatcher
 from vssd.events.catalogue import CallView
 from vssd.metrics import Metrics
+from vssd.views.calls import call_view
 
 
 class CallFollower(Protocol):

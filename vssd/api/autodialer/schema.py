@@ -1,8 +1,8 @@
-"""OpenAPI entries of the autodialer and operator routes (merged into `openapi_schemas.SCHEMAS`)."""
+"""OpenAPI entries of the autodialer and operator routes (gathered in `vssd.api.openapi_schemas`)."""
 
 from __future__ import annotations
 
-from vssd.api.openapi_schemas import (
+from vssd.api.openapi_base import (
     ANY_OBJ,
     BOOL,
     ID,
@@ -67,7 +67,7 @@ OPERATOR_STATS = obj(("operator_id", "period", "calls_handled", "total_talk_time
                      efficiency=NULL_NUM, first_call_resolution=NULL_NUM, customer_satisfaction=NULL_NUM,
                      dispositions=ANY_OBJ, status=STR, current_calls=INT)
 
-DIALER_SCHEMAS: dict[tuple[str, str], Op] = {
+SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/autodialer/campaigns"): Op("List campaigns", array(CAMPAIGN_OUT),
                                              query=(Param("status", CAMPAIGN_STATUS), *PAGING), tag="autodialer"),
     ("POST", "/api/autodialer/campaigns"): Op(

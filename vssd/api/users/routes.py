@@ -1,4 +1,6 @@
-"""Users: `GET|POST /api/users`, `PATCH|DELETE /api/users/{id}` (the routes reference, the operating manual and the
+"""The users' and roles' routes.
+
+Users: `GET|POST /api/users`, `PATCH|DELETE /api/users/{id}` (the routes reference, the operating manual and the
 WORKSPACE API) and the Smart Call Center API's `GET|POST /api/admin/users`, `PUT|DELETE /api/admin/users/{id}`,
 `GET /api/admin/users/{id}/operator`.
 
@@ -6,6 +8,15 @@ The Smart Call Center API's validation: username unique, 3–50 characters (USER
 password at least 6 characters; extension required for an operator, 3–5 digits, unique (USER_003); an
 unknown user is 404 USER_004; the last active admin cannot be deleted, demoted or disabled (409 USER_005).
 Nobody can give a user a role with rights they do not hold themselves.
+
+
+Roles: `GET|POST /api/roles`, `POST /api/roles/{id}` (the routes reference, the operating manual and the
+WORKSPACE API).
+
+Permissions come in any of the documented forms — canonical dotted strings, aliases (`calls:read`,
+`call.start`, `slots:write`) or `{"calls": ["read"], "OTTB": ["read", "write"]}` — and are stored
+canonical. A role may not grant anything its creator (or editor) lacks; the builtin roles (admin, manager,
+supervisor, operator, seller: `vssd.api.rbac.BUILTIN_ROLES`, synced into the store at start) are fixed.
 """
 
 from __future__ import annotations
@@ -20,11 +31,13 @@ from vssd.api.auth import GATE
 from vssd.api.authn import authenticate
 from vssd.api.body import object_body
 from vssd.api.deps import ApiDeps, deps_of
-from vssd.api.errors import ApiError, detail, invalid
+from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.paging import list_response, page_of
 from vssd.api.ports import UserAdmin
-from vssd.api.rbac import covers, needs
+from vssd.api.rbac import covers, needs, normalize
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
+from vssd.api.users.views import deleted_view, operator_view
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.users")
@@ -168,7 +181,7 @@ async def _delete(request: web.Request) -> web.Response:
         raise ApiError(404, "USER_004", f"user {user_id} not found") from None
     except ValueError as err:
         raise refused(err) from None
-    return json_response({"success": True, "id": user_id, "message": "user deleted"})
+    return json_response(deleted_view(user_id))
 
 
 @needs("vssd.users.read")
@@ -220,21 +233,83 @@ async def admin_operator(request: web.Request) -> web.Response:
         raise ApiError(404, "USER_004", f"user {user_id} not found")
     if user["role"] != "operator":
         return json_response(None)
-    return json_response({
-        "id": user["id"], "user_id": user["id"], "extension": user.get("extension"),
-        "group_id": user.get("group_id"), "status": "offline", "skills": [], "max_concurrent_calls": 1,
-        "current_calls": 0, "last_activity": user.get("last_login_at"), "created_at": user.get("created_at"),
-    })
+    return json_response(operator_view(user))
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/users", list_users)
-        app.router.add_post(f"{prefix}/users", create_user)
-        app.router.add_patch(f"{prefix}/users/{{user_id}}", update_user)
-        app.router.add_delete(f"{prefix}/users/{{user_id}}", delete_user)
-        app.router.add_get(f"{prefix}/admin/users", admin_list_users)
-        app.router.add_post(f"{prefix}/admin/users", admin_create_user)
-        app.router.add_put(f"{prefix}/admin/users/{{user_id}}", admin_update_user)
-        app.router.add_delete(f"{prefix}/admin/users/{{user_id}}", admin_delete_user)
-        app.router.add_get(f"{prefix}/admin/users/{{user_id}}/operator", admin_operator)
+NAME = re.compile(r"[a-z][a-z0-9_-]{1,49}\Z")
+
+
+def _permissions(request: web.Request, raw: Any) -> list[str]:
+    try:
+        perms = normalize(raw)
+    except ValueError as err:
+        raise invalid([detail(["body", "permissions"], str(err))], "invalid role") from None
+    who = authenticate(request)
+    beyond = [p for p in perms if not covers(who.permissions, p)]
+    if beyond:
+        raise ApiError(403, "PERMISSION_DENIED", f"a role cannot grant what you lack: {', '.join(beyond)}")
+    return perms
+
+
+def _description(data: dict[str, Any]) -> str | None:
+    value = data.get("description")
+    if value is not None and (not isinstance(value, str) or len(value) > 500):
+        raise invalid([detail(["body", "description"], "must be a string of at most 500 characters")])
+    return value
+
+
+@needs("vssd.roles.read")
+async def list_roles(request: web.Request) -> web.Response:
+    page = page_of(request.query, default_limit=500, max_limit=500)
+    roles = await admin_of(deps_of(request)).list_roles()
+    return list_response(page.cut(roles), len(roles))
+
+
+@needs("vssd.roles.create")
+async def create_role(request: web.Request) -> web.Response:
+    data = await object_body(request)
+    name = data.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise invalid([detail(["body", "name"], "2-50 of a-z, 0-9, _ and -, starting with a letter")])
+    if "permissions" not in data:
+        raise invalid([detail(["body", "permissions"], "field required")])
+    perms = _permissions(request, data["permissions"])
+    try:
+        role = await admin_of(deps_of(request)).create_role(name, _description(data) or "", perms)
+    except ValueError as err:
+        raise refused(err) from None
+    return json_response(role, status=201)
+
+
+@needs("vssd.roles.update")
+async def update_role(request: web.Request) -> web.Response:
+    admin = admin_of(deps_of(request))
+    role_id = request.match_info["role_id"]
+    current = await admin.get_role(role_id)
+    if current is None:
+        raise not_found(f"role {role_id[:64]} not found")
+    if current["builtin"]:
+        raise ApiError(409, "ROLE_003", f"role {current['name']} is builtin (the documented rights) and fixed")
+    data = await object_body(request)
+    perms = _permissions(request, data["permissions"]) if "permissions" in data else None
+    try:
+        role = await admin.update_role(str(current["id"]), _description(data), perms)
+    except LookupError:
+        raise not_found(f"role {role_id[:64]} not found") from None
+    return json_response(role)
+
+
+ROUTES = (
+    Route("GET", "/users", list_users),
+    Route("POST", "/users", create_user),
+    Route("PATCH", "/users/{user_id}", update_user),
+    Route("DELETE", "/users/{user_id}", delete_user),
+    Route("GET", "/admin/users", admin_list_users),
+    Route("POST", "/admin/users", admin_create_user),
+    Route("PUT", "/admin/users/{user_id}", admin_update_user),
+    Route("DELETE", "/admin/users/{user_id}", admin_delete_user),
+    Route("GET", "/admin/users/{user_id}/operator", admin_operator),
+    Route("GET", "/roles", list_roles),
+    Route("POST", "/roles", create_role),
+    Route("POST", "/roles/{role_id}", update_role),
+)

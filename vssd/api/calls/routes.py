@@ -20,12 +20,14 @@ from aiohttp import web
 
 from vssd.api.authn import authenticate, require
 from vssd.api.body import object_body
+from vssd.api.calls.views import ended_view, seed_shape, stats_view
 from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.paging import TOTAL_HEADER, list_response, page_of
 from vssd.api.ports import CallDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
+from vssd.api.routing import Route
 from vssd.api.tokens import Principal
 from vssd.calls.gate import DialRefused
 from vssd.calls.periods import PERIODS, period_window
@@ -34,8 +36,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 PASSED = ("slot_id", "status", "outcome", "direction")
 DATE_ALIASES = {"date_from": "date_from", "start_date": "date_from", "date_to": "date_to", "end_date": "date_to"}
-# The WORKSPACE API's names for fields the CallFeed port names otherwise.
-SEED_ALIASES = {"number": "phone_number", "start_time": "started_at", "end_time": "ended_at", "slot": "slot_id"}
 
 
 _SPACED_OFFSET = re.compile(r"(T\d[\d:.]*) (\d\d:?\d\d)\Z")
@@ -85,16 +85,6 @@ def filters_of(query: Mapping[str, str]) -> dict[str, str]:
     if problems:
         raise invalid(problems, "invalid call filter")
     return filters
-
-
-def seed_shape(view: dict[str, Any]) -> dict[str, Any]:
-    """The view plus the WORKSPACE API's field names where the port used its own."""
-    out = dict(view)
-    for seed_name, port_name in SEED_ALIASES.items():
-        if seed_name not in out and port_name in out:
-            out[seed_name] = out[port_name]
-    out.setdefault("user", None)
-    return out
 
 
 @needs("vssd.calls.read")
@@ -200,7 +190,7 @@ async def end_call(request: web.Request) -> web.Response:
         raise refused(err) from None
     if view is None:
         raise not_found(f"call {call_id} not found")
-    return json_response({**view, "reason": data.get("reason") if isinstance(data.get("reason"), str) else None})
+    return json_response(ended_view(view, data.get("reason")))
 
 
 async def _visible_call(request: web.Request, desk: CallDesk, call_id: str) -> dict[str, Any]:
@@ -304,19 +294,18 @@ async def call_stats(request: web.Request) -> web.Response:
     except ConnectionError as err:
         raise ApiError(503, "DB_001", str(err) or "the call store is unavailable", headers={"Retry-After": "5"}) \
             from None
-    return json_response({**stats, "period": period, "from": start.isoformat(), "to": end.isoformat(),
-                          "group_id": group_id})
+    return json_response(stats_view(stats, period, start, end, group_id))
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_get(f"{prefix}/calls/feed", feed)
-        app.router.add_get(f"{prefix}/calls/active", active_calls)
-        app.router.add_get(f"{prefix}/calls/stats", call_stats)  # before calls/{call_id}
-        app.router.add_post(f"{prefix}/call/start", start_call)
-        app.router.add_post(f"{prefix}/call/end", end_call)
-        app.router.add_get(f"{prefix}/call/{{call_id}}", get_call)
-        app.router.add_get(f"{prefix}/calls", list_calls)
-        app.router.add_get(f"{prefix}/calls/", list_calls)
-        app.router.add_get(f"{prefix}/calls/{{call_id}}", get_call)
-        app.router.add_get(f"{prefix}/cdr/records", cdr_records)
+ROUTES = (
+    Route("GET", "/calls/feed", feed),
+    Route("GET", "/calls/active", active_calls),
+    Route("GET", "/calls/stats", call_stats),  # before calls/{call_id}
+    Route("POST", "/call/start", start_call),
+    Route("POST", "/call/end", end_call),
+    Route("GET", "/call/{call_id}", get_call),
+    Route("GET", "/calls", list_calls),
+    Route("GET", "/calls/", list_calls),
+    Route("GET", "/calls/{call_id}", get_call),
+    Route("GET", "/cdr/records", cdr_records),
+)

@@ -1,6 +1,13 @@
-"""Slot administration: `POST /api/slots`, `PATCH|DELETE /api/slots/{id}`, enroll/disable, restart,
+"""The slots' routes.
+
+Reads: `GET /api/slots` (bare array, filters, `limit`/`offset`/`skip`, `X-Total-Count`) and `GET /api/slots/{id}`.
+
+A directory that can say when its views last changed (`views_version()`, e.g. `SlotControl`) lets the list route
+keep the serialised body of its last unfiltered page: an unchanged farm answers with the same bytes.
+
+Administration: `POST /api/slots`, `PATCH|DELETE /api/slots/{id}`, enroll/disable, restart,
 reboot-device and adb-command (the routes reference, the operating manual, the WORKSPACE API and the DEMIURGE
-API reference). Reads stay in `slots.py`.
+API reference).
 
 The ports answer `LookupError` (404), `ValueError(code, message)` (409 for conflicts with the slot's state or
 other rows, 422 for bad values), `ConnectionError`/`TimeoutError` (503: the device or adb is unreachable);
@@ -10,59 +17,137 @@ other rows, 422 for bad values), `ConnectionError`/`TimeoutError` (503: the devi
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
-from vssd.api.adb_command import Refused, allowed_argv
 from vssd.api.audit import AUDIT
-from vssd.api.authn import authenticate
-from vssd.api.body import object_body
+from vssd.api.authn import authenticate, require
+from vssd.api.body import object_body, optional_body
 from vssd.api.deps import deps_of
-from vssd.api.errors import ApiError, detail, invalid, not_found
+from vssd.api.errors import ApiError, detail, invalid, not_found, port_call, port_or_503
+from vssd.api.paging import TOTAL_HEADER, Page, list_response, page_of
 from vssd.api.rbac import needs
-from vssd.api.respond import json_response
+from vssd.api.respond import dumps, json_response
+from vssd.api.routing import Route
+from vssd.api.slots.adb_command import Refused, allowed_argv
+from vssd.api.slots.views import deleted_view
 from vssd.fsm.types import SlotType
 from vssd.log import get_logger
 
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 5000
+SLOT_TYPES = tuple(t.value for t in SlotType)
+STATUSES = ("free", "busy", "offline", "error")
+FSM_STATES = ("IDLE", "ASSIGNED", "REGISTERING", "READY", "CALLING", "ACTIVE_CALL", "POSTCALL", "FAULT")
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(slots=True)
+class _Body:
+    """The last unfiltered page served: its key (directory, views version, page) and its bytes; and each slot's
+    serialised view, kept with the view dict it was made from (a changed slot gets a new dict from the farm's
+    cache, so identity says whether the bytes still hold)."""
+
+    key: tuple[int, int, int, int] | None = None
+    body: bytes = b""
+    total: int = 0
+    parts: dict[Any, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+
+    def page_bytes(self, views: list[dict[str, Any]]) -> bytes:
+        """`dumps(views)`, re-serialising only the views that changed since the last page."""
+        parts = self.parts
+        out = []
+        for view in views:
+            held = parts.get(view.get("id"))
+            if held is None or held[0] is not view:
+                held = parts[view.get("id")] = (view, dumps(view))
+            out.append(held[1])
+        if len(parts) > 2 * len(views) + 100:  # slots removed meanwhile
+            alive = {v.get("id") for v in views}
+            for slot_id in [k for k in parts if k not in alive]:
+                del parts[slot_id]
+        return b"[" + b",".join(out) + b"]"
+
+
+BODY = web.AppKey("slots_body", _Body)
+
+
+def _choice(query: Mapping[str, str], name: str, choices: tuple[str, ...], field: str,
+            problems: list[dict[str, Any]]) -> Predicate | None:
+    """A case-insensitive filter on one of a fixed set of words."""
+    raw = query.get(name)
+    if raw in (None, ""):
+        return None
+    by_fold = {c.casefold(): c for c in choices}
+    wanted = by_fold.get(raw.casefold())
+    if wanted is None:
+        problems.append(detail(["query", name], f"must be one of {', '.join(choices)}"))
+        return None
+    return lambda view: str(view.get(field, "")).casefold() == wanted.casefold()
+
+
+def filters_of(query: Mapping[str, str]) -> list[Predicate]:
+    problems: list[dict[str, Any]] = []
+    found = [
+        _choice(query, "type", SLOT_TYPES, "type", problems),
+        _choice(query, "status", STATUSES, "status", problems),
+        _choice(query, "fsm_state", FSM_STATES, "fsm_state", problems),
+    ]
+    trunk = query.get("trunk_id")
+    if trunk not in (None, ""):
+        found.append(lambda view: str(view.get("trunk_id")) == trunk)
+    if problems:
+        raise invalid(problems, "invalid slot filter")
+    return [f for f in found if f is not None]
+
+
+@needs("vssd.slots.read")
+async def list_slots(request: web.Request) -> web.Response:
+    require(request, "vssd.slots.read")
+    page = page_of(request.query, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
+    predicates = filters_of(request.query)
+    directory = deps_of(request).slots
+    if predicates:
+        views = [v for v in directory.slot_views() if all(p(v) for p in predicates)]
+        return list_response(page.cut(views), len(views))
+    return _unfiltered(request.app[BODY], directory, page)
+
+
+def _unfiltered(cache: _Body, directory: Any, page: Page) -> web.Response:
+    """The whole list, paginated: served from the kept bytes while the directory's views are unchanged."""
+    version_of = getattr(directory, "views_version", None)
+    version = version_of() if version_of is not None else None
+    key = (id(directory), version, page.limit, page.offset) if version is not None else None
+    if key is None or key != cache.key:
+        views = directory.slot_views()
+        cache.body, cache.total = cache.page_bytes(page.cut(views)), len(views)
+        cache.key = key
+    return web.Response(body=cache.body, content_type="application/json",
+                        headers={TOTAL_HEADER: str(cache.total), "Access-Control-Expose-Headers": TOTAL_HEADER})
+
+
+@needs("vssd.slots.{slot_id}.read")
+async def get_slot(request: web.Request) -> web.Response:
+    slot_id = request.match_info["slot_id"]
+    require(request, f"vssd.slots.{slot_id}.read" if slot_id.isalnum() else "vssd.slots.read")
+    view = deps_of(request).slots.slot_view(slot_id)
+    if view is None:
+        raise not_found(f"slot {slot_id} not found")
+    return json_response(view)
+
+
+def setup(app: web.Application) -> None:
+    app[BODY] = _Body()
+
+
 log = get_logger("vssd.api.slot_admin")
-T = TypeVar("T")
-CONFLICTS = frozenset({"SLOT_BUSY", "SLOT_STATE", "SLOT_001", "SLOT_002", "TRUNK_001", "TRUNK_002", "NO_DEVICE",
-                       "CONFLICT"})
 _SIP_NUMBER = re.compile(r"[0-9]{3,6}\Z")
 TEXT_FIELDS = {"device_id": 128, "name": 100, "device_model": 100}
-
-
-def port_or_503(port: T | None, what: str) -> T:
-    if port is None:
-        raise ApiError(503, "SERVICE_UNAVAILABLE", f"{what} is not available in this process")
-    return port
-
-
-async def port_call(call: Awaitable[T], what: str) -> T:
-    """Await a port call and turn its documented errors into API errors."""
-    try:
-        return await call
-    except LookupError:
-        raise not_found(f"{what} not found") from None
-    except ValueError as err:
-        code, message = (err.args[0], err.args[1]) if len(err.args) >= 2 else ("INVALID_PARAMS", str(err))
-        status = 409 if code in CONFLICTS else 422
-        raise ApiError(status, str(code), str(message)) from None
-    except TimeoutError:
-        raise ApiError(503, "DEVICE_TIMEOUT", f"{what}: the device did not answer in time") from None
-    except ConnectionError as err:  # a device, the database or the broker; adapters name their code
-        raise ApiError(503, getattr(err, "api_code", "DEVICE_UNAVAILABLE"), str(err) or f"{what} is unreachable") \
-            from None
-
-
-async def optional_body(request: web.Request) -> dict[str, Any]:
-    """The JSON object body, or {} when there is none (enroll/disable/restart may be sent bare)."""
-    if not request.can_read_body or (request.content_length == 0):
-        return {}
-    return await object_body(request)
 
 
 def _slot_fields(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
@@ -127,7 +212,7 @@ async def delete_slot(request: web.Request) -> web.Response:
     admin = port_or_503(deps_of(request).slot_admin, "slot administration")
     slot_id = _slot_id(request)
     await port_call(admin.delete_slot(slot_id), f"slot {slot_id}")
-    return json_response({"status": "deleted", "slot": int(slot_id) if slot_id.isdigit() else slot_id})
+    return json_response(deleted_view(slot_id))
 
 
 @needs("vssd.slots.{slot_id}.update")
@@ -208,11 +293,15 @@ async def adb_command(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-def add_routes(app: web.Application) -> None:
-    for prefix in ("/api", "/api/v1"):
-        app.router.add_post(f"{prefix}/slots", create_slot)
-        app.router.add_patch(f"{prefix}/slots/{{slot_id}}", patch_slot)
-        app.router.add_delete(f"{prefix}/slots/{{slot_id}}", delete_slot)
-        for action, handler in (("enroll", enroll_slot), ("disable", disable_slot), ("restart", restart_slot),
-                                ("reboot-device", reboot_device), ("adb-command", adb_command)):
-            app.router.add_post(f"{prefix}/slots/{{slot_id}}/{action}", handler)
+ROUTES = (
+    Route("GET", "/slots", list_slots),
+    Route("GET", "/slots/{slot_id}", get_slot),
+    Route("POST", "/slots", create_slot),
+    Route("PATCH", "/slots/{slot_id}", patch_slot),
+    Route("DELETE", "/slots/{slot_id}", delete_slot),
+    Route("POST", "/slots/{slot_id}/enroll", enroll_slot),
+    Route("POST", "/slots/{slot_id}/disable", disable_slot),
+    Route("POST", "/slots/{slot_id}/restart", restart_slot),
+    Route("POST", "/slots/{slot_id}/reboot-device", reboot_device),
+    Route("POST", "/slots/{slot_id}/adb-command", adb_command),
+)

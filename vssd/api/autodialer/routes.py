@@ -10,6 +10,14 @@ list, dead letters, dispositions.
   (admin: an `unknown` lead back to the queue — never done automatically);
 - `GET|POST /api/autodialer/dnc`, `DELETE /api/autodialer/dnc/{number}`; `GET /api/autodialer/dead-letters`;
 - `POST /api/autodialer/dispositions` (an operator's outcome of a call; `dnc` feeds the DNC list).
+
+
+Operators (the Smart Call Center API): `GET /api/operators` (filters status, group_id; limit/offset, X-Total-Count),
+`PUT /api/operators/{operator_id}/status` (online | busy | offline; an operator may set their own),
+`GET /api/operators/{operator_id}/stats?period=` (today | yesterday | week | month: vssd/calls/periods.py).
+
+An operator's id is their user id. Going `online` logs the operator in: vssd pre-connects their line (an
+answered channel to their extension) so campaign calls are bridged to them at once; `offline` hangs it up.
 """
 
 from __future__ import annotations
@@ -19,16 +27,18 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from vssd.api.body import object_body
+from vssd.api.autodialer.views import dnc_removed_view
+from vssd.api.body import object_body, optional_body
 from vssd.api.deps import deps_of
-from vssd.api.errors import ApiError, detail, invalid, not_found
+from vssd.api.errors import ApiError, detail, invalid, not_found, port_call, port_or_503
 from vssd.api.paging import list_response, page_of
 from vssd.api.ports import AutodialerDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
-from vssd.api.slot_admin import optional_body, port_call, port_or_503
+from vssd.api.routing import Route
 from vssd.api.tokens import Principal
 from vssd.calls.campaign import MAX_LEADS_PER_REQUEST, CampaignSettings, parse_csv
+from vssd.calls.periods import PERIODS
 
 LEAD_STATUSES = ("pending", "queued", "dialing", "retry", "done", "failed", "dnc", "expired", "unknown", "cancelled")
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "stopped", "completed")
@@ -239,7 +249,7 @@ async def add_dnc(request: web.Request) -> web.Response:
 async def remove_dnc(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     await port_call(_desk(request).remove_dnc(number), f"DNC entry {number}")
-    return json_response({"status": "deleted", "number": number})
+    return json_response(dnc_removed_view(number))
 
 
 @needs("vssd.campaigns.read")
@@ -267,26 +277,69 @@ async def add_disposition(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-def add_routes(app: web.Application) -> None:
-    for p in ("/api/autodialer", "/api/v1/autodialer"):
-        app.router.add_get(f"{p}/campaigns", list_campaigns)
-        app.router.add_post(f"{p}/campaigns", create_campaign)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}", get_campaign)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/status", campaign_status)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/ledger", campaign_ledger)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/leads", import_leads)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/pause", pause_by_path)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/resume", resume_by_path)
-        app.router.add_get(f"{p}/campaigns/{{campaign_id}}/preview", preview)
-        app.router.add_post(f"{p}/campaigns/{{campaign_id}}/preview/confirm", confirm_preview)
-        app.router.add_post(f"{p}/run-campaign", run_campaign)
-        app.router.add_post(f"{p}/stop-campaign", stop_campaign)
-        app.router.add_post(f"{p}/pause-campaign", pause_campaign)
-        app.router.add_post(f"{p}/resume-campaign", resume_campaign)
-        app.router.add_get(f"{p}/leads", list_leads)
-        app.router.add_post(f"{p}/leads/{{lead_id}}/requeue", requeue_lead)
-        app.router.add_get(f"{p}/dnc", list_dnc)
-        app.router.add_post(f"{p}/dnc", add_dnc)
-        app.router.add_delete(f"{p}/dnc/{{number}}", remove_dnc)
-        app.router.add_get(f"{p}/dead-letters", list_dead_letters)
-        app.router.add_post(f"{p}/dispositions", add_disposition)
+STATUSES = ("online", "busy", "offline")
+
+
+def _operators_desk(request: web.Request) -> AutodialerDesk:
+    return port_or_503(deps_of(request).autodialer, "operators")
+
+
+@needs("vssd.operators.read")
+async def list_operators(request: web.Request) -> web.Response:
+    status = request.query.get("status")
+    if status and status not in (*STATUSES, "wrapup"):
+        raise invalid([detail(["query", "status"], "must be online, busy, wrapup or offline")])
+    filters = {k: request.query[k] for k in ("status", "group_id") if request.query.get(k)}
+    page = page_of(request.query, default_limit=500, max_limit=500)
+    operators = _operators_desk(request).list_operators(filters)
+    return list_response(page.cut(operators), len(operators))
+
+
+@needs("vssd.operators.{operator_id}.update", own="operator_id")
+async def set_status(request: web.Request) -> web.Response:
+    operator_id = request.match_info["operator_id"]
+    data = await object_body(request)
+    status = data.get("status")
+    if status not in STATUSES:
+        raise invalid([detail(["body", "status"], "must be online, busy or offline")])
+    view = await port_call(_operators_desk(request).set_operator_status(operator_id, status), f"operator {operator_id}")
+    return json_response(view)
+
+
+@needs("vssd.operators.{operator_id}.read", own="operator_id")
+async def stats(request: web.Request) -> web.Response:
+    operator_id = request.match_info["operator_id"]
+    period = request.query.get("period", "today")
+    if period not in PERIODS:
+        raise invalid([detail(["query", "period"], f"must be one of {', '.join(PERIODS)}")])
+    return json_response(await port_call(_operators_desk(request).operator_stats(operator_id, period),
+                                         f"operator {operator_id}"))
+
+
+ROUTES = (
+    Route("GET", "/autodialer/campaigns", list_campaigns),
+    Route("POST", "/autodialer/campaigns", create_campaign),
+    Route("GET", "/autodialer/campaigns/{campaign_id}", get_campaign),
+    Route("GET", "/autodialer/campaigns/{campaign_id}/status", campaign_status),
+    Route("GET", "/autodialer/campaigns/{campaign_id}/ledger", campaign_ledger),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/leads", import_leads),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/pause", pause_by_path),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/resume", resume_by_path),
+    Route("GET", "/autodialer/campaigns/{campaign_id}/preview", preview),
+    Route("POST", "/autodialer/campaigns/{campaign_id}/preview/confirm", confirm_preview),
+    Route("POST", "/autodialer/run-campaign", run_campaign),
+    Route("POST", "/autodialer/stop-campaign", stop_campaign),
+    Route("POST", "/autodialer/pause-campaign", pause_campaign),
+    Route("POST", "/autodialer/resume-campaign", resume_campaign),
+    Route("GET", "/autodialer/leads", list_leads),
+    Route("POST", "/autodialer/leads/{lead_id}/requeue", requeue_lead),
+    Route("GET", "/autodialer/dnc", list_dnc),
+    Route("POST", "/autodialer/dnc", add_dnc),
+    Route("DELETE", "/autodialer/dnc/{number}", remove_dnc),
+    Route("GET", "/autodialer/dead-letters", list_dead_letters),
+    Route("POST", "/autodialer/dispositions", add_disposition),
+    Route("GET", "/operators", list_operators),
+    Route("GET", "/operators/", list_operators),
+    Route("PUT", "/operators/{operator_id}/status", set_status),
+    Route("GET", "/operators/{operator_id}/stats", stats),
+)
