@@ -16,19 +16,19 @@ the run near two minutes on a busy machine.
 
 Explicit calls (`_explicit`), because fuzzed input cannot reach their 2xx path by design: login needs a real
 password; `refresh` a real refresh token; adb-command an allowlisted command on a phone's slot; enroll a slot
-that is not enrolled yet; `DELETE /api/users/{id}` a user that still exists (the fuzzer's first delete of the
-shared target user leaves nothing for the other cases, and creating one collides with the fuzzer's earlier
-users); an operator's call routes need a call of their own; a slot's own routes (read, patch, monitor) with
-one or two examples may draw no existing slot id, or only slots that are busy (enroll, restart, disable the
-role's own new slot instead); the autodialer's life cycle (run, pause, resume, stop need a campaign in the
-right status; requeue a lead that is `unknown`, set so in the database as a crash leaves it; preview confirmation
-a running preview campaign; DNC delete a listed number; an operator's status and stats their own id).
-They run after schemathesis and count as cases of their operation. An operation a role may use that still has
-no 2xx after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few examples drawn
-against the demo's changing state, findings (5xx, schema violations) never do. Between two roles' runs the
-demo's slots are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing disabled
-answers 503 SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for.
-"""
+that is not enrolled yet; a trunk's own routes (read, patch, delete) a trunk that exists (the admin's fuzzing
+deletes the trunks its examples name, so later draws may all miss); `DELETE /api/users/{id}` a user that still
+exists (the fuzzer's first delete of the shared target user leaves nothing for the other cases, and creating one
+collides with the fuzzer's earlier users); an operator's call routes need a call of their own; a slot's own
+routes (read, patch, monitor) with one or two examples may draw no existing slot id, or only slots that are busy
+(enroll, restart, disable the role's own new slot instead); the autodialer's life cycle (run, pause, resume,
+stop need a campaign in the right status; requeue a lead that is `unknown`, set so in the database as a crash
+leaves it; preview confirmation a running preview campaign; DNC delete a listed number; an operator's status and
+stats their own id). They run after schemathesis and count as cases of their operation. An operation a role may
+use that still has no 2xx after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few
+examples drawn against the demo's changing state, findings (5xx, schema violations) never do. Between two roles'
+runs the demo's slots are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing
+disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
 
 from __future__ import annotations
 
@@ -318,6 +318,9 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
                 break
     record("PATCH", "/api/slots/{slot_id}", f"/api/slots/{slot['id']}", {"device_model": f"GoIP-{who}"})
     record("GET", "/api/slots/{slot_id}", f"/api/slots/{slot['id']}")
+    spare = _call("/api/trunks", {"name": f"st-y-{who}", "type": "auto", "capacity": 2}, admin)["id"]
+    for method, body in (("GET", None), ("PATCH", {"capacity": 3}), ("DELETE", None)):  # the fuzzer's draws may
+        record(method, "/api/trunks/{trunk_id}", f"/api/trunks/{spare}", body)  # all name trunks it deleted
     record("GET", "/api/monitor/slots/{slot_id}", f"/api/monitor/slots/{slot['id']}")
     mf = next((s["id"] for s in _call("/api/slots?type=MF", token=admin)), slot["id"])
     record("POST", "/api/slots/{slot_id}/adb-command", f"/api/slots/{mf}/adb-command", {"command": "getprop"})
