@@ -23,7 +23,6 @@ from vssd.api import (
     pbx,
     rbac,
     realtime,
-    trunks,
 )
 from vssd.api.authn import STATE, GuardedState, authorize
 from vssd.api.autodialer import routes as autodialer
@@ -35,6 +34,7 @@ from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer
 from vssd.api.slots import routes as slots
+from vssd.api.trunks import routes as trunks
 from vssd.api.users import routes as users
 from vssd.config.models import DEMO_CORS_ORIGINS
 

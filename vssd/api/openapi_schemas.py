@@ -31,6 +31,7 @@ from vssd.api.openapi_base import (
 )
 from vssd.api.slots import schema as slots
 from vssd.api.slots.schema import SLOT_TYPE
+from vssd.api.trunks import schema as trunks
 from vssd.api.users import schema as users
 
 COMPONENTS: dict[str, Schema] = {
@@ -41,7 +42,7 @@ COMPONENTS: dict[str, Schema] = {
                   token_type=STR, expires_in=INT, role=STR, permissions=array(STR), user=ref("User")),
     **slots.COMPONENTS,
     **calls.COMPONENTS,
-    "Trunk": obj(("id", "name"), id=ID, name=STR, type={"type": ["string", "null"]}),
+    **trunks.COMPONENTS,
     "AuditEntry": obj(("action", "outcome"), action=STR, outcome=STR, username=NULLABLE_STR,
                       resource=NULLABLE_STR, details={"type": ["object", "null"]}),
     "Deleted": obj(("status",), status=STR),
@@ -54,12 +55,6 @@ COMPONENTS: dict[str, Schema] = {
 # validation path (the SPEC `details` list) is exercised too.
 LOGIN = obj(("username", "password"), username={"type": "string", "minLength": 1, "maxLength": 256},
             email=STR, password={"type": "string", "minLength": 1, "maxLength": 256})
-TRUNK_IN = obj(("name", "type"), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
-               type={"enum": ["auto", "mf", "ls"]}, capacity={"type": "integer", "minimum": 0, "maximum": 64},
-               description={"type": "string", "maxLength": 500}, config=ANY_OBJ)
-TRUNK_CHANGE = obj((), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
-                   capacity={"type": "integer", "minimum": 0, "maximum": 64},
-                   description={"type": "string", "maxLength": 500})
 AUDIT_IN = obj(("action",), action={"type": "string", "minLength": 1, "maxLength": 200}, details=ANY_OBJ,
                resource={"type": "string", "maxLength": 200}, outcome={"enum": ["ok", "denied", "failed"]})
 DIAL_IN = obj(("from", "to"), **{"from": {"oneOf": [SLOT_TYPE, {"type": "string", "pattern": "^slot_[0-9]{1,2}$"}]},
@@ -67,7 +62,6 @@ DIAL_IN = obj(("from", "to"), **{"from": {"oneOf": [SLOT_TYPE, {"type": "string"
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
                                                           service=STR, version=STR, checks=ANY_OBJ), tag="health")
-TRUNK_OUT = ref("Trunk")
 REALTIME = Op("Real-time endpoint (WebSocket / Engine.IO handshake, not REST)", {}, tag="realtime")
 
 SCHEMAS: dict[tuple[str, str], Op] = {
@@ -105,11 +99,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("POST", "/api/pbx/route"): Op("Redirect a live call", CALL_OUT,
                                    body=obj((), call_id=ID, exten=STR, context=STR), tag="pbx"),
     ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", CALL_OUT, tag="pbx"),
-    ("GET", "/api/trunks"): Op("List trunks", array(TRUNK_OUT), query=(Param("type"), *PAGING), tag="trunks"),
-    ("POST", "/api/trunks"): Op("Create a trunk", TRUNK_OUT, 201, body=TRUNK_IN, tag="trunks"),
-    ("GET", "/api/trunks/{trunk_id}"): Op("One trunk", TRUNK_OUT, tag="trunks"),
-    ("PATCH", "/api/trunks/{trunk_id}"): Op("Update a trunk", TRUNK_OUT, body=TRUNK_CHANGE, tag="trunks"),
-    ("DELETE", "/api/trunks/{trunk_id}"): Op("Delete a trunk", ref("Deleted"), tag="trunks"),
     ("GET", "/api/monitor/system"): Op("Host CPU, memory, disks (psutil)",
                                        obj(("cpu", "ram", "uptime_s", "slots"), cpu=NUM, ram=NUM, uptime=STR,
                                            uptime_s=NUM, daemon_uptime_s=NUM, cpu_count=INT, disk=NUM,
@@ -136,5 +125,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **users.SCHEMAS,
     **slots.SCHEMAS,
     **calls.SCHEMAS,
+    **trunks.SCHEMAS,
     **autodialer.SCHEMAS,
 }
