@@ -18,7 +18,6 @@ from vssd.api import (
     docs_ui,
     health,
     metrics_route,
-    monitor,
     openapi,
     pbx,
     rbac,
@@ -30,6 +29,7 @@ from vssd.api.calls import routes as calls
 from vssd.api.cors import allow_cors
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
+from vssd.api.monitor import routes as monitor
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer

@@ -12,14 +12,13 @@ from __future__ import annotations
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.calls.schema import CALL_OUT, PHONE
+from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
     BOOL,
     ID,
     INT,
-    NULL_NUM,
     NULLABLE_STR,
-    NUM,
     PAGING,
     STR,
     Op,
@@ -46,9 +45,7 @@ COMPONENTS: dict[str, Schema] = {
     "AuditEntry": obj(("action", "outcome"), action=STR, outcome=STR, username=NULLABLE_STR,
                       resource=NULLABLE_STR, details={"type": ["object", "null"]}),
     "Deleted": obj(("status",), status=STR),
-    "SlotFacts": obj(("slot_id", "type", "fsm_state", "measured"), slot_id=ID, type=STR, fsm_state=STR,
-                     sip_reachable={"type": ["boolean", "null"]}, measured=NULLABLE_STR,
-                     battery={"type": ["number", "null"]}, current_call_id=NULLABLE_STR),
+    **monitor.COMPONENTS,
 }
 
 # Request bodies: every field optional at the schema level where the handler answers 422 itself, so the
@@ -99,21 +96,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("POST", "/api/pbx/route"): Op("Redirect a live call", CALL_OUT,
                                    body=obj((), call_id=ID, exten=STR, context=STR), tag="pbx"),
     ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", CALL_OUT, tag="pbx"),
-    ("GET", "/api/monitor/system"): Op("Host CPU, memory, disks (psutil)",
-                                       obj(("cpu", "ram", "uptime_s", "slots"), cpu=NUM, ram=NUM, uptime=STR,
-                                           uptime_s=NUM, daemon_uptime_s=NUM, cpu_count=INT, disk=NUM,
-                                           load_avg=array(NUM), slots=ANY_OBJ), tag="monitor"),
-    ("GET", "/api/monitor/usb"): Op("USB hubs online/total and their phones",
-                                    array(obj(("hub", "online", "total"), hub=STR, online=INT, total=INT,
-                                              devices=array(ANY_OBJ))), tag="monitor"),
-    ("GET", "/api/monitor/network"): Op("AMI round-trip, interface counters",
-                                        obj(("latency_ms", "ami_up", "interfaces"), latency_ms=NULL_NUM,
-                                            ami_up=BOOL, bandwidth_mbps=NULL_NUM,
-                                            interfaces=array(obj(("name", "is_up"), name=STR, is_up=BOOL))),
-                                        tag="monitor"),
-    ("GET", "/api/monitor/slots"): Op("Per-slot device facts", array(ref("SlotFacts")), tag="monitor"),
-    ("GET", "/api/monitor/slots/{slot_id}"): Op("One slot's device facts (its phone asked now)", ref("SlotFacts"),
-                                                tag="monitor"),
     ("GET", "/openapi.json"): Op("This document", ANY_OBJ, tag="docs"),
     ("GET", "/docs"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
     ("GET", "/docs/"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
@@ -126,5 +108,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **slots.SCHEMAS,
     **calls.SCHEMAS,
     **trunks.SCHEMAS,
+    **monitor.SCHEMAS,
     **autodialer.SCHEMAS,
 }
