@@ -19,7 +19,6 @@ from vssd.api import (
     health,
     metrics_route,
     openapi,
-    pbx,
     rbac,
     realtime,
 )
@@ -30,6 +29,7 @@ from vssd.api.cors import allow_cors
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.monitor import routes as monitor
+from vssd.api.pbx import routes as pbx
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
-from vssd.api.calls.schema import CALL_OUT, PHONE
 from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
@@ -28,8 +27,8 @@ from vssd.api.openapi_base import (
     obj,
     ref,
 )
+from vssd.api.pbx import schema as pbx
 from vssd.api.slots import schema as slots
-from vssd.api.slots.schema import SLOT_TYPE
 from vssd.api.trunks import schema as trunks
 from vssd.api.users import schema as users
 
@@ -54,8 +53,7 @@ LOGIN = obj(("username", "password"), username={"type": "string", "minLength": 1
             email=STR, password={"type": "string", "minLength": 1, "maxLength": 256})
 AUDIT_IN = obj(("action",), action={"type": "string", "minLength": 1, "maxLength": 200}, details=ANY_OBJ,
                resource={"type": "string", "maxLength": 200}, outcome={"enum": ["ok", "denied", "failed"]})
-DIAL_IN = obj(("from", "to"), **{"from": {"oneOf": [SLOT_TYPE, {"type": "string", "pattern": "^slot_[0-9]{1,2}$"}]},
-                                 "to": PHONE, "trunk": STR})
+
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
                                                           service=STR, version=STR, checks=ANY_OBJ), tag="health")
@@ -88,14 +86,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                                                 "examples": ["call.start", "slot.view", "calls:read",
                                                                              "slots:write", "vssd.cdr.read"]},
                                                      required=True),), tag="auth"),
-    ("GET", "/api/pbx/status"): Op("Trunk and endpoint states from the AMI link",
-                                   obj(("link", "endpoints"), link=obj(("up",), up=BOOL),
-                                       endpoints=array(obj(("name", "state"), name=STR, state=STR))), tag="pbx"),
-    ("POST", "/api/pbx/dial"): Op("Manual call through the PBX", CALL_OUT,
-                                  body=DIAL_IN, tag="pbx"),
-    ("POST", "/api/pbx/route"): Op("Redirect a live call", CALL_OUT,
-                                   body=obj((), call_id=ID, exten=STR, context=STR), tag="pbx"),
-    ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", CALL_OUT, tag="pbx"),
     ("GET", "/openapi.json"): Op("This document", ANY_OBJ, tag="docs"),
     ("GET", "/docs"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
     ("GET", "/docs/"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
@@ -109,5 +99,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **calls.SCHEMAS,
     **trunks.SCHEMAS,
     **monitor.SCHEMAS,
+    **pbx.SCHEMAS,
     **autodialer.SCHEMAS,
 }
