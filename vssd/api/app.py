@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from vssd.api import (
-    audit,
+    audit_log,
     auth,
     docs_ui,
     health,
@@ -22,6 +22,7 @@ from vssd.api import (
     rbac,
     realtime,
 )
+from vssd.api.audit import routes as audit
 from vssd.api.authn import STATE, GuardedState, authorize
 from vssd.api.autodialer import routes as autodialer
 from vssd.api.calls import routes as calls
@@ -43,14 +44,15 @@ __all__ = ["ApiDeps", "ApiServer", "make_app"]
 AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, openapi, docs_ui)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
-SETUPS = (health.setup, audit.setup, auth.setup, slots.setup, docs_ui.setup)
+SETUPS = (health.setup, audit_log.setup, auth.setup, slots.setup, docs_ui.setup)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 
 
 def make_app(deps: ApiDeps, cors_origins: Sequence[str] | None = None) -> web.Application:
     """`cors_origins`: the browser origins allowed (`http.cors_allow_origins`); None → the demo front-ends."""
-    app = web.Application(middlewares=[observe, errors, audit.audit, authorize], client_max_size=deps.max_body_bytes)
+    app = web.Application(middlewares=[observe, errors, audit_log.audit, authorize],
+                          client_max_size=deps.max_body_bytes)
     app[DEPS] = deps
     app[STATE] = GuardedState(deps.auth_state or LocalAuthState(deps.clock))
     origins = tuple(DEMO_CORS_ORIGINS if cors_origins is None else cors_origins)

@@ -22,7 +22,7 @@ from argon2 import PasswordHasher as Argon2Hasher
 
 from vssd.api import tokens
 from vssd.api.acl import allowed
-from vssd.api.audit import ACTOR
+from vssd.api.audit_log import ACTOR
 from vssd.api.authn import STATE, authenticate, bearer, resolve
 from vssd.api.body import object_body, text_field
 from vssd.api.deps import DEPS, ApiDeps, deps_of

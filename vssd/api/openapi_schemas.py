@@ -9,6 +9,7 @@ aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the s
 
 from __future__ import annotations
 
+from vssd.api.audit import schema as audit
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.monitor import schema as monitor
@@ -17,8 +18,6 @@ from vssd.api.openapi_base import (
     BOOL,
     ID,
     INT,
-    NULLABLE_STR,
-    PAGING,
     STR,
     Op,
     Param,
@@ -41,8 +40,7 @@ COMPONENTS: dict[str, Schema] = {
     **slots.COMPONENTS,
     **calls.COMPONENTS,
     **trunks.COMPONENTS,
-    "AuditEntry": obj(("action", "outcome"), action=STR, outcome=STR, username=NULLABLE_STR,
-                      resource=NULLABLE_STR, details={"type": ["object", "null"]}),
+    **audit.COMPONENTS,
     "Deleted": obj(("status",), status=STR),
     **monitor.COMPONENTS,
 }
@@ -51,8 +49,7 @@ COMPONENTS: dict[str, Schema] = {
 # validation path (the SPEC `details` list) is exercised too.
 LOGIN = obj(("username", "password"), username={"type": "string", "minLength": 1, "maxLength": 256},
             email=STR, password={"type": "string", "minLength": 1, "maxLength": 256})
-AUDIT_IN = obj(("action",), action={"type": "string", "minLength": 1, "maxLength": 200}, details=ANY_OBJ,
-               resource={"type": "string", "maxLength": 200}, outcome={"enum": ["ok", "denied", "failed"]})
+
 
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -66,11 +63,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/health/ready"): Op("Readiness (503 NOT_READY with checks)", obj(("ready", "checks"), ready=BOOL,
                                                                               checks=ANY_OBJ), tag="health"),
     ("GET", "/metrics"): Op("Prometheus text format", STR, content_type="text/plain", tag="health"),
-    ("GET", "/api/security/audit"): Op("Audit trail, newest first", array(ref("AuditEntry")),
-                                       query=(Param("user_id"), Param("username"), Param("action"),
-                                              Param("outcome"), *PAGING), tag="audit"),
-    ("POST", "/api/security/audit"): Op("Record a client audit entry", ref("AuditEntry"), 201,
-                                        body=AUDIT_IN, tag="audit"),
     ("POST", "/api/auth/login"): Op("Log in (JSON or form)", ref("Tokens"), body=LOGIN, tag="auth"),
     ("POST", "/api/auth/refresh"): Op("Rotate a refresh token (or renew from an access token)",
                                       obj(("token",), token=STR, refresh_token=STR),
@@ -94,6 +86,7 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/socket.io/"): REALTIME,
     ("POST", "/socket.io/"): REALTIME,
     ("OPTIONS", "/socket.io/"): REALTIME,
+    **audit.SCHEMAS,
     **users.SCHEMAS,
     **slots.SCHEMAS,
     **calls.SCHEMAS,
