@@ -14,15 +14,16 @@ from aiohttp import web
 
 from vssd.api import (
     audit_log,
-    auth,
     docs_ui,
     health,
     metrics_route,
     openapi,
+    passwords,
     rbac,
     realtime,
 )
 from vssd.api.audit import routes as audit
+from vssd.api.auth import routes as auth
 from vssd.api.authn import STATE, GuardedState, authorize
 from vssd.api.autodialer import routes as autodialer
 from vssd.api.calls import routes as calls
@@ -44,7 +45,7 @@ __all__ = ["ApiDeps", "ApiServer", "make_app"]
 AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, openapi, docs_ui)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
-SETUPS = (health.setup, audit_log.setup, auth.setup, slots.setup, docs_ui.setup)
+SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, docs_ui.setup)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 

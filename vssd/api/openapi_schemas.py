@@ -10,21 +10,18 @@ aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the s
 from __future__ import annotations
 
 from vssd.api.audit import schema as audit
+from vssd.api.auth import schema as auth
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
     BOOL,
-    ID,
-    INT,
     STR,
     Op,
-    Param,
     Schema,
     array,
     obj,
-    ref,
 )
 from vssd.api.pbx import schema as pbx
 from vssd.api.slots import schema as slots
@@ -35,8 +32,7 @@ COMPONENTS: dict[str, Schema] = {
     "Error": obj(("error", "code", "message"), error={"const": True}, code=STR, message=STR,
                  details=array(obj(("loc", "msg"), loc=array({"type": ["string", "integer"]}), msg=STR))),
     **users.COMPONENTS,
-    "Tokens": obj(("token", "access_token", "token_type"), token=STR, access_token=STR, refresh_token=STR,
-                  token_type=STR, expires_in=INT, role=STR, permissions=array(STR), user=ref("User")),
+    **auth.COMPONENTS,
     **slots.COMPONENTS,
     **calls.COMPONENTS,
     **trunks.COMPONENTS,
@@ -44,13 +40,6 @@ COMPONENTS: dict[str, Schema] = {
     "Deleted": obj(("status",), status=STR),
     **monitor.COMPONENTS,
 }
-
-# Request bodies: every field optional at the schema level where the handler answers 422 itself, so the
-# validation path (the SPEC `details` list) is exercised too.
-LOGIN = obj(("username", "password"), username={"type": "string", "minLength": 1, "maxLength": 256},
-            email=STR, password={"type": "string", "minLength": 1, "maxLength": 256})
-
-
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
                                                           service=STR, version=STR, checks=ANY_OBJ), tag="health")
@@ -63,21 +52,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/health/ready"): Op("Readiness (503 NOT_READY with checks)", obj(("ready", "checks"), ready=BOOL,
                                                                               checks=ANY_OBJ), tag="health"),
     ("GET", "/metrics"): Op("Prometheus text format", STR, content_type="text/plain", tag="health"),
-    ("POST", "/api/auth/login"): Op("Log in (JSON or form)", ref("Tokens"), body=LOGIN, tag="auth"),
-    ("POST", "/api/auth/refresh"): Op("Rotate a refresh token (or renew from an access token)",
-                                      obj(("token",), token=STR, refresh_token=STR),
-                                      body=obj((), refresh_token=STR), tag="auth"),
-    ("POST", "/api/auth/logout"): Op("Revoke the token and its family", obj(("success",), success=BOOL,
-                                                                           message=STR), tag="auth"),
-    ("GET", "/api/auth/me"): Op("The caller", obj(("id", "username", "permissions"), id=ID, username=STR,
-                                                  permissions=array(STR)), tag="auth"),
-    ("GET", "/api/point/rolecheck"): Op("May the caller do `action`?",
-                                        obj(("allowed", "action"), allowed=BOOL, action=STR, role=STR,
-                                            required=array(STR), permissions=array(STR)),
-                                        query=(Param("action", {"type": "string", "minLength": 1, "maxLength": 100,
-                                                                "examples": ["call.start", "slot.view", "calls:read",
-                                                                             "slots:write", "vssd.cdr.read"]},
-                                                     required=True),), tag="auth"),
     ("GET", "/openapi.json"): Op("This document", ANY_OBJ, tag="docs"),
     ("GET", "/docs"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
     ("GET", "/docs/"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
@@ -87,6 +61,7 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("POST", "/socket.io/"): REALTIME,
     ("OPTIONS", "/socket.io/"): REALTIME,
     **audit.SCHEMAS,
+    **auth.SCHEMAS,
     **users.SCHEMAS,
     **slots.SCHEMAS,
     **calls.SCHEMAS,
