@@ -92,7 +92,7 @@ async def test_a_failing_or_stuck_audit_sink_never_fails_the_request(make_rig, m
         async def record(self, entry: dict) -> None:
             await asyncio.Event().wait()
 
-    monkeypatch.setattr("vssd.api.audit.RECORD_TIMEOUT_S", 0.05)
+    monkeypatch.setattr("vssd.api.audit_log.RECORD_TIMEOUT_S", 0.05)
     for sink in (Broken(), Stuck()):
         rig: Rig = await make_rig(audit=sink)
         resp = await rig.client.post("/api/auth/login", json={"username": "admin", "password": "admin123"})

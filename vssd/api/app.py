@@ -13,28 +13,30 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from vssd.api import (
-    audit,
-    auth,
+    audit_log,
     docs_ui,
     health,
     metrics_route,
-    monitor,
     openapi,
-    pbx,
+    passwords,
     rbac,
     realtime,
-    trunks,
 )
+from vssd.api.audit import routes as audit
+from vssd.api.auth import routes as auth
 from vssd.api.authn import STATE, GuardedState, authorize
 from vssd.api.autodialer import routes as autodialer
 from vssd.api.calls import routes as calls
 from vssd.api.cors import allow_cors
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
+from vssd.api.monitor import routes as monitor
+from vssd.api.pbx import routes as pbx
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer
 from vssd.api.slots import routes as slots
+from vssd.api.trunks import routes as trunks
 from vssd.api.users import routes as users
 from vssd.config.models import DEMO_CORS_ORIGINS
 
@@ -43,14 +45,15 @@ __all__ = ["ApiDeps", "ApiServer", "make_app"]
 AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, openapi, docs_ui)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
-SETUPS = (health.setup, audit.setup, auth.setup, slots.setup, docs_ui.setup)
+SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, docs_ui.setup)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 
 
 def make_app(deps: ApiDeps, cors_origins: Sequence[str] | None = None) -> web.Application:
     """`cors_origins`: the browser origins allowed (`http.cors_allow_origins`); None → the demo front-ends."""
-    app = web.Application(middlewares=[observe, errors, audit.audit, authorize], client_max_size=deps.max_body_bytes)
+    app = web.Application(middlewares=[observe, errors, audit_log.audit, authorize],
+                          client_max_size=deps.max_body_bytes)
     app[DEPS] = deps
     app[STATE] = GuardedState(deps.auth_state or LocalAuthState(deps.clock))
     origins = tuple(DEMO_CORS_ORIGINS if cors_origins is None else cors_origins)

@@ -13,7 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from vssd.api import cors, rbac
-from vssd.api.openapi_schemas import COMPONENTS, SCHEMAS, Op, ref
+from vssd.api.openapi_base import Op, ref
+from vssd.api.openapi_schemas import COMPONENTS, SCHEMAS
 from vssd.api.rbac import public
 from vssd.api.respond import json_response
 from vssd.api.routing import Route

@@ -9,65 +9,40 @@ aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the s
 
 from __future__ import annotations
 
+from vssd.api.audit import schema as audit
+from vssd.api.auth import schema as auth
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
-from vssd.api.calls.schema import CALL_OUT, PHONE
+from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
     BOOL,
-    ID,
-    INT,
-    NULL_NUM,
-    NULLABLE_STR,
-    NUM,
-    PAGING,
     STR,
     Op,
-    Param,
     Schema,
     array,
     obj,
-    ref,
 )
+from vssd.api.pbx import schema as pbx
 from vssd.api.slots import schema as slots
-from vssd.api.slots.schema import SLOT_TYPE
+from vssd.api.trunks import schema as trunks
 from vssd.api.users import schema as users
 
 COMPONENTS: dict[str, Schema] = {
     "Error": obj(("error", "code", "message"), error={"const": True}, code=STR, message=STR,
                  details=array(obj(("loc", "msg"), loc=array({"type": ["string", "integer"]}), msg=STR))),
     **users.COMPONENTS,
-    "Tokens": obj(("token", "access_token", "token_type"), token=STR, access_token=STR, refresh_token=STR,
-                  token_type=STR, expires_in=INT, role=STR, permissions=array(STR), user=ref("User")),
+    **auth.COMPONENTS,
     **slots.COMPONENTS,
     **calls.COMPONENTS,
-    "Trunk": obj(("id", "name"), id=ID, name=STR, type={"type": ["string", "null"]}),
-    "AuditEntry": obj(("action", "outcome"), action=STR, outcome=STR, username=NULLABLE_STR,
-                      resource=NULLABLE_STR, details={"type": ["object", "null"]}),
+    **trunks.COMPONENTS,
+    **audit.COMPONENTS,
     "Deleted": obj(("status",), status=STR),
-    "SlotFacts": obj(("slot_id", "type", "fsm_state", "measured"), slot_id=ID, type=STR, fsm_state=STR,
-                     sip_reachable={"type": ["boolean", "null"]}, measured=NULLABLE_STR,
-                     battery={"type": ["number", "null"]}, current_call_id=NULLABLE_STR),
+    **monitor.COMPONENTS,
 }
-
-# Request bodies: every field optional at the schema level where the handler answers 422 itself, so the
-# validation path (the SPEC `details` list) is exercised too.
-LOGIN = obj(("username", "password"), username={"type": "string", "minLength": 1, "maxLength": 256},
-            email=STR, password={"type": "string", "minLength": 1, "maxLength": 256})
-TRUNK_IN = obj(("name", "type"), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
-               type={"enum": ["auto", "mf", "ls"]}, capacity={"type": "integer", "minimum": 0, "maximum": 64},
-               description={"type": "string", "maxLength": 500}, config=ANY_OBJ)
-TRUNK_CHANGE = obj((), name={"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
-                   capacity={"type": "integer", "minimum": 0, "maximum": 64},
-                   description={"type": "string", "maxLength": 500})
-AUDIT_IN = obj(("action",), action={"type": "string", "minLength": 1, "maxLength": 200}, details=ANY_OBJ,
-               resource={"type": "string", "maxLength": 200}, outcome={"enum": ["ok", "denied", "failed"]})
-DIAL_IN = obj(("from", "to"), **{"from": {"oneOf": [SLOT_TYPE, {"type": "string", "pattern": "^slot_[0-9]{1,2}$"}]},
-                                 "to": PHONE, "trunk": STR})
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
                                                           service=STR, version=STR, checks=ANY_OBJ), tag="health")
-TRUNK_OUT = ref("Trunk")
 REALTIME = Op("Real-time endpoint (WebSocket / Engine.IO handshake, not REST)", {}, tag="realtime")
 
 SCHEMAS: dict[tuple[str, str], Op] = {
@@ -77,54 +52,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/health/ready"): Op("Readiness (503 NOT_READY with checks)", obj(("ready", "checks"), ready=BOOL,
                                                                               checks=ANY_OBJ), tag="health"),
     ("GET", "/metrics"): Op("Prometheus text format", STR, content_type="text/plain", tag="health"),
-    ("GET", "/api/security/audit"): Op("Audit trail, newest first", array(ref("AuditEntry")),
-                                       query=(Param("user_id"), Param("username"), Param("action"),
-                                              Param("outcome"), *PAGING), tag="audit"),
-    ("POST", "/api/security/audit"): Op("Record a client audit entry", ref("AuditEntry"), 201,
-                                        body=AUDIT_IN, tag="audit"),
-    ("POST", "/api/auth/login"): Op("Log in (JSON or form)", ref("Tokens"), body=LOGIN, tag="auth"),
-    ("POST", "/api/auth/refresh"): Op("Rotate a refresh token (or renew from an access token)",
-                                      obj(("token",), token=STR, refresh_token=STR),
-                                      body=obj((), refresh_token=STR), tag="auth"),
-    ("POST", "/api/auth/logout"): Op("Revoke the token and its family", obj(("success",), success=BOOL,
-                                                                           message=STR), tag="auth"),
-    ("GET", "/api/auth/me"): Op("The caller", obj(("id", "username", "permissions"), id=ID, username=STR,
-                                                  permissions=array(STR)), tag="auth"),
-    ("GET", "/api/point/rolecheck"): Op("May the caller do `action`?",
-                                        obj(("allowed", "action"), allowed=BOOL, action=STR, role=STR,
-                                            required=array(STR), permissions=array(STR)),
-                                        query=(Param("action", {"type": "string", "minLength": 1, "maxLength": 100,
-                                                                "examples": ["call.start", "slot.view", "calls:read",
-                                                                             "slots:write", "vssd.cdr.read"]},
-                                                     required=True),), tag="auth"),
-    ("GET", "/api/pbx/status"): Op("Trunk and endpoint states from the AMI link",
-                                   obj(("link", "endpoints"), link=obj(("up",), up=BOOL),
-                                       endpoints=array(obj(("name", "state"), name=STR, state=STR))), tag="pbx"),
-    ("POST", "/api/pbx/dial"): Op("Manual call through the PBX", CALL_OUT,
-                                  body=DIAL_IN, tag="pbx"),
-    ("POST", "/api/pbx/route"): Op("Redirect a live call", CALL_OUT,
-                                   body=obj((), call_id=ID, exten=STR, context=STR), tag="pbx"),
-    ("GET", "/api/pbx/cdr/{call_id}"): Op("One call's CDR", CALL_OUT, tag="pbx"),
-    ("GET", "/api/trunks"): Op("List trunks", array(TRUNK_OUT), query=(Param("type"), *PAGING), tag="trunks"),
-    ("POST", "/api/trunks"): Op("Create a trunk", TRUNK_OUT, 201, body=TRUNK_IN, tag="trunks"),
-    ("GET", "/api/trunks/{trunk_id}"): Op("One trunk", TRUNK_OUT, tag="trunks"),
-    ("PATCH", "/api/trunks/{trunk_id}"): Op("Update a trunk", TRUNK_OUT, body=TRUNK_CHANGE, tag="trunks"),
-    ("DELETE", "/api/trunks/{trunk_id}"): Op("Delete a trunk", ref("Deleted"), tag="trunks"),
-    ("GET", "/api/monitor/system"): Op("Host CPU, memory, disks (psutil)",
-                                       obj(("cpu", "ram", "uptime_s", "slots"), cpu=NUM, ram=NUM, uptime=STR,
-                                           uptime_s=NUM, daemon_uptime_s=NUM, cpu_count=INT, disk=NUM,
-                                           load_avg=array(NUM), slots=ANY_OBJ), tag="monitor"),
-    ("GET", "/api/monitor/usb"): Op("USB hubs online/total and their phones",
-                                    array(obj(("hub", "online", "total"), hub=STR, online=INT, total=INT,
-                                              devices=array(ANY_OBJ))), tag="monitor"),
-    ("GET", "/api/monitor/network"): Op("AMI round-trip, interface counters",
-                                        obj(("latency_ms", "ami_up", "interfaces"), latency_ms=NULL_NUM,
-                                            ami_up=BOOL, bandwidth_mbps=NULL_NUM,
-                                            interfaces=array(obj(("name", "is_up"), name=STR, is_up=BOOL))),
-                                        tag="monitor"),
-    ("GET", "/api/monitor/slots"): Op("Per-slot device facts", array(ref("SlotFacts")), tag="monitor"),
-    ("GET", "/api/monitor/slots/{slot_id}"): Op("One slot's device facts (its phone asked now)", ref("SlotFacts"),
-                                                tag="monitor"),
     ("GET", "/openapi.json"): Op("This document", ANY_OBJ, tag="docs"),
     ("GET", "/docs"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
     ("GET", "/docs/"): Op("Swagger UI (served locally)", STR, content_type="text/html", tag="docs"),
@@ -133,8 +60,13 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/socket.io/"): REALTIME,
     ("POST", "/socket.io/"): REALTIME,
     ("OPTIONS", "/socket.io/"): REALTIME,
+    **audit.SCHEMAS,
+    **auth.SCHEMAS,
     **users.SCHEMAS,
     **slots.SCHEMAS,
     **calls.SCHEMAS,
+    **trunks.SCHEMAS,
+    **monitor.SCHEMAS,
+    **pbx.SCHEMAS,
     **autodialer.SCHEMAS,
 }

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from vssd.api.audit import AUDIT
+from vssd.api.audit_log import AUDIT
 from vssd.api.authn import authenticate, require
 from vssd.api.body import object_body, optional_body
 from vssd.api.deps import deps_of

@@ -27,12 +27,12 @@ from typing import Any, TypeGuard
 
 from aiohttp import web
 
-from vssd.api.auth import GATE
 from vssd.api.authn import authenticate
 from vssd.api.body import object_body
 from vssd.api.deps import ApiDeps, deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.paging import list_response, page_of
+from vssd.api.passwords import GATE
 from vssd.api.ports import UserAdmin
 from vssd.api.rbac import covers, needs, normalize
 from vssd.api.respond import json_response

@@ -5,32 +5,31 @@ body rotates it (single use: presenting a rotated one again ends the whole famil
 included); refresh with only a valid access token in the header (the WORKSPACE API) answers a new access token.
 Logout revokes the access token (denylist until its expiry) and ends its family.
 
-argon2 verification is CPU-heavy and blocking, so it runs on a small private thread pool with a bounded
-number of waiting requests; beyond that the login answers 429 RATE_LIMITED at once (overflow policy).
-Unknown users are verified against a dummy hash so timing does not reveal which logins exist. Attempts
-are limited per client address (`ApiDeps.auth_per_minute`, SPEC/seeds: 5 a minute) before any of that.
+argon2 verification is CPU-heavy and blocking, so it runs on the password gate (`vssd.api.passwords`: a small
+private thread pool with a bounded number of waiting requests); beyond that the login answers 429 RATE_LIMITED
+at once (overflow policy). Unknown users are verified against a dummy hash so timing does not reveal which
+logins exist. Attempts are limited per client address (`ApiDeps.auth_per_minute`, SPEC/seeds: 5 a minute)
+before any of that.
 """
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
-from argon2 import PasswordHasher as Argon2Hasher
 
 from vssd.api import tokens
 from vssd.api.acl import allowed
-from vssd.api.audit import ACTOR
+from vssd.api.audit_log import ACTOR
+from vssd.api.auth.views import access_view, logged_out_view, me_view, rolecheck_view, tokens_view
 from vssd.api.authn import STATE, authenticate, bearer, resolve
 from vssd.api.body import object_body, text_field
-from vssd.api.deps import DEPS, ApiDeps, deps_of
+from vssd.api.deps import ApiDeps, deps_of
 from vssd.api.errors import ApiError, auth_fail, detail, invalid
+from vssd.api.passwords import GATE
 from vssd.api.rbac import AUTHENTICATED, needs, public, required_for
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
-from vssd.api.users.views import user_view
 from vssd.log import get_logger
 from vssd.users import UserRecord
 
@@ -38,47 +37,6 @@ log = get_logger("vssd.api.auth")
 
 # argon2id hash of a random string nobody knows: verified when the login names no user.
 DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$p5cXfxYlVcaOLvlSY5lQiw$o8x10K3ojToDQh8YqXTTK5yf5ND7Gv0mwjroez9lPWc"
-
-
-_ARGON2 = Argon2Hasher()  # argon2id, the same profile as the store's hashes
-
-
-class PasswordGate:
-    """Runs password checks on `threads` worker threads, with at most `queue` checks in flight."""
-
-    def __init__(self, deps: ApiDeps) -> None:
-        self._verify = deps.verify_password
-        self._hasher = deps.hash_password or _ARGON2.hash
-        self._limit = deps.password_queue
-        self._in_flight = 0
-        self._pool = ThreadPoolExecutor(max_workers=deps.password_threads, thread_name_prefix="vssd-argon2")
-
-    async def check(self, password_hash: str, password: str) -> bool:
-        if self._in_flight >= self._limit:
-            raise ApiError(429, "RATE_LIMITED", "too many logins in progress", headers={"Retry-After": "1"})
-        self._in_flight += 1
-        try:
-            loop = asyncio.get_running_loop()
-            return bool(await loop.run_in_executor(self._pool, self._verify, password_hash, password))
-        finally:
-            self._in_flight -= 1
-
-    async def hash(self, password: str) -> str:
-        """An argon2id hash made on the same bounded pool (user writes are rare; logins come first)."""
-        if self._in_flight >= self._limit:
-            raise ApiError(429, "RATE_LIMITED", "too many password operations in progress",
-                           headers={"Retry-After": "1"})
-        self._in_flight += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher, password)
-        finally:
-            self._in_flight -= 1
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-GATE: web.AppKey[PasswordGate] = web.AppKey("vssd_password_gate", PasswordGate)
 
 
 def _credentials(data: dict[str, Any]) -> tuple[str, str]:
@@ -100,11 +58,7 @@ async def login_reply(request: web.Request, user: UserRecord, family: str | None
         family = tokens.new_id()
         await request.app[STATE].start_family(family, jti, until)
     access = tokens.access_token(deps, user, family)
-    return {
-        "token": access, "access_token": access, "refresh_token": tokens.refresh_token(deps, user, family, jti),
-        "token_type": "bearer", "expires": deps.access_ttl_s, "expires_in": deps.access_ttl_s,
-        "role": user.role, "permissions": list(user.permissions), "user": user_view(user),
-    }
+    return tokens_view(access, tokens.refresh_token(deps, user, family, jti), deps.access_ttl_s, user)
 
 
 async def _find(deps: ApiDeps, name: str) -> UserRecord | None:
@@ -190,8 +144,7 @@ async def refresh(request: web.Request) -> web.Response:
     deps = deps_of(request)
     user = await _current_user(request, who.user_id, who.username)
     access = tokens.access_token(deps, user, who.family)
-    return json_response({"token": access, "access_token": access, "token_type": "bearer",
-                          "expires": deps.access_ttl_s, "expires_in": deps.access_ttl_s})
+    return json_response(access_view(access, deps.access_ttl_s))
 
 
 @needs(AUTHENTICATED)
@@ -202,14 +155,14 @@ async def logout(request: web.Request) -> web.Response:
     if who.family is not None:
         await state.end_family(who.family)
     log.info("auth.logout", user_id=who.user_id)
-    return json_response({"success": True, "message": "Successfully logged out"})
+    return json_response(logged_out_view())
 
 
 @needs(AUTHENTICATED)
 async def me(request: web.Request) -> web.Response:
     who = authenticate(request)
     user = await _current_user(request, who.user_id, who.username)
-    return json_response({**user_view(user), "permissions": list(user.permissions)})
+    return json_response(me_view(user))
 
 
 @needs(AUTHENTICATED)
@@ -221,22 +174,7 @@ async def rolecheck(request: web.Request) -> web.Response:
     who = authenticate(request)
     wanted = required_for(action)
     ok = bool(wanted) and all(allowed(who.permissions, p) for p in wanted)
-    return json_response({"allowed": ok, "action": action, "required": wanted, "role": who.role,
-                          "permissions": list(who.permissions)})
-
-
-async def _open_gate(app: web.Application) -> None:
-    app[GATE] = PasswordGate(app[DEPS])
-
-
-async def _close_gate(app: web.Application) -> None:
-    if GATE in app:
-        app[GATE].close()
-
-
-def setup(app: web.Application) -> None:
-    app.on_startup.append(_open_gate)
-    app.on_cleanup.append(_close_gate)
+    return json_response(rolecheck_view(ok, action, wanted, who.role, who.permissions))
 
 
 ROUTES = (

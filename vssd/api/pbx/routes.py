@@ -15,6 +15,7 @@ from vssd.api.body import object_body, text_field
 from vssd.api.calls.routes import MAX_NUMBER, call_id_of, desk_of, refused, visible
 from vssd.api.deps import deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
+from vssd.api.pbx.views import dialed_view
 from vssd.api.ports import PbxDesk
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
@@ -56,7 +57,7 @@ async def dial(request: web.Request) -> web.Response:
                                      trunk=str(trunk) if trunk not in (None, "") else None)
     except DialRefused as err:
         raise refused(err) from None
-    return json_response({**view, "from": source, "to": view.get("phone_number"), "trunk": trunk})
+    return json_response(dialed_view(view, source, trunk))
 
 
 @needs("vssd.pbx.update")

@@ -18,6 +18,7 @@ from vssd.api.ports import TrunkAdmin
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
+from vssd.api.trunks.views import deleted_view
 
 TYPES = ("auto", "mf", "ls")
 MAX_CAPACITY = 10_000
@@ -108,7 +109,7 @@ async def patch_trunk(request: web.Request) -> web.Response:
 async def delete_trunk(request: web.Request) -> web.Response:
     trunk_id = _trunk_id(request)
     await port_call(_trunks(request).delete_trunk(trunk_id), f"trunk {trunk_id}")
-    return json_response({"status": "deleted", "trunk": trunk_id})
+    return json_response(deleted_view(trunk_id))
 
 
 ROUTES = (
