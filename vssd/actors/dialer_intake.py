@@ -11,10 +11,10 @@ from typing import Any
 
 import orjson
 
-from vssd.actors.dialer_ports import DeadLetterLike, Delivery
+from vssd.actors.dialer_ports import Delivery
 from vssd.actors.dialer_state import DialerState, Run
 from vssd.actors.pacing import Pacer
-from vssd.calls.campaign import CampaignSettings, abandon_cap
+from vssd.calls.campaign import CampaignSettings, DeadLetterLike, abandon_cap
 from vssd.events import CampaignUpdate
 
 log = logging.getLogger("vssd.dialer")

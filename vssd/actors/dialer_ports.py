@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from vssd.calls.campaign import AttemptEnd, Reservation, ReserveAsk
+from vssd.calls.campaign import AttemptEnd, DeadLetterLike, Reservation, ReserveAsk
 from vssd.calls.model import Call
 
 LEAD_FINAL = ("done", "failed", "dnc", "expired", "unknown", "cancelled")
@@ -57,26 +57,6 @@ class DeadLetter:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
-class DeadLetterLike(Protocol):
-    """What the dialer reads of a dead letter: `DeadLetter` here, the adapters' `DeadMessage` there (adapters
-    never import actors, so the handler's parameter is this structural type)."""
-
-    @property
-    def reason(self) -> str: ...
-
-    @property
-    def queue(self) -> str: ...
-
-    @property
-    def body(self) -> bytes: ...
-
-    @property
-    def message_id(self) -> str | None: ...
-
-    @property
-    def headers(self) -> dict[str, Any]: ...
-
-
 DeadHandler = Callable[[DeadLetterLike], Awaitable[None]]
 
 

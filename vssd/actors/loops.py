@@ -42,11 +42,9 @@ class Loops:
         self._events = events
         self._supervisor = Supervisor(clock, rng or random.Random(), budget, backoff_base_s, backoff_cap_s,
                                       on_fault=self._faulted)
-        self._names: list[str] = []
         self.faulted: dict[str, str] = {}  # loop name → why it is down for good
 
     def start(self, name: str, body: LoopBody) -> None:
-        self._names.append(name)
         self._supervisor.add(name, lambda: _Loop(body))
 
     async def stop(self, timeout_s: float = 10.0) -> None:

@@ -14,7 +14,7 @@ and retries: vssd/adapters/store_dialer_sql.py.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 import orjson
@@ -33,7 +33,7 @@ from vssd.adapters.store_dialer_sql import (
     write,
 )
 from vssd.adapters.store_operators import StoreOperators
-from vssd.calls.campaign import AttemptEnd, Reservation, ReserveAsk
+from vssd.calls.campaign import AttemptEnd, DeadLetterLike, Reservation, ReserveAsk
 
 __all__ = ["Reservation", "StoreLeads"]
 
@@ -360,25 +360,6 @@ class StoreLeads:
     async def operator_rows(self) -> list[dict[str, Any]]:
         """Operators who have an extension (the others cannot take a call)."""
         return [row for row in await StoreOperators(self.store).list() if row["extension"] is not None]
-
-
-class DeadLetterLike(Protocol):
-    """The fields of `vssd.actors.dialer_ports.DeadLetter` that are stored (read-only)."""
-
-    @property
-    def reason(self) -> str: ...
-
-    @property
-    def queue(self) -> str: ...
-
-    @property
-    def body(self) -> bytes: ...
-
-    @property
-    def message_id(self) -> str | None: ...
-
-    @property
-    def headers(self) -> dict[str, Any]: ...
 
 
 _LEAD_COLUMNS = ("id, campaign_id, phone, phone_e164, name, status, attempts, max_attempts, next_attempt_at, "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -156,6 +156,27 @@ def policy_for(settings: CampaignSettings) -> Policy:
 def abandon_cap(policy: Policy) -> float:
     """The policy's abandon cap as a fraction the pacer takes (0 < cap < 1)."""
     return min(max(policy.abandon_cap_pct / 100.0, 0.001), 0.99)
+
+
+class DeadLetterLike(Protocol):
+    """What the dialer reads and the store keeps of a dead letter — the actors' `DeadLetter`, the adapters'
+    `DeadMessage` — here, beside the campaign's other shared types, so both sides name one structural type
+    (adapters never import actors)."""
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def queue(self) -> str: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def message_id(self) -> str | None: ...
+
+    @property
+    def headers(self) -> dict[str, Any]: ...
 
 
 @dataclass(slots=True)

@@ -15,8 +15,8 @@ the customer, then connects an operator).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from vssd.calls.model import SIDE_A, SIDE_B, Attempt, Call, Dial, Leg
 from vssd.calls.outcomes import Outcome, parse_cause
@@ -39,32 +39,13 @@ def _event_time(ev: Event, clock: Callable[[], float]) -> float:
 class CallTracker(CallBooks):
     """Keeps every open call; hands each finished one to ``on_final`` exactly once."""
 
-    def __init__(
-        self,
-        on_final: CallHook | None = None,
-        on_update: UpdateHook | None = None,
-        clock: Callable[[], float] = time.time,
-        is_inbound_leg: Callable[[str], bool] | None = None,
-    ) -> None:
-        """``is_inbound_leg(channel)``: true for a channel of one of vssd's own slot legs; a call that starts on
-        one is an inbound call, answered when that leg goes Up (the PBX or an operator picked it up)."""
-        super().__init__(on_final, on_update, clock, is_inbound_leg)
-        self._dispatch: dict[str, Callable[[Event, float], None] | None] = {}
-        self._handlers: dict[str, Callable[[Event, float], None]] = {
-            "newchannel": self._newchannel,
-            "newstate": self._newstate,
-            "localbridge": self._localbridge,
-            "dialbegin": self._dialbegin,
-            "dialstate": self._dialstate,
-            "dialend": self._dialend,
-            "dial": self._dial_v1,
-            "hangup": self._hangup,
-            "originateresponse": self._originate_response,
-            "bridgeenter": self._bridged,
-            "bridge": self._bridged,
-            "rename": self._rename,
-            "cdr": self._cdr,
-        }
+    # AMI event (lower-cased) → the method that handles it; `feed` resolves each spelling once (`_dispatch`).
+    HANDLERS: ClassVar[dict[str, str]] = {
+        "newchannel": "_newchannel", "newstate": "_newstate", "localbridge": "_localbridge",
+        "dialbegin": "_dialbegin", "dialstate": "_dialstate", "dialend": "_dialend", "dial": "_dial_v1",
+        "hangup": "_hangup", "originateresponse": "_originate_response", "bridgeenter": "_bridged",
+        "bridge": "_bridged", "rename": "_rename", "cdr": "_cdr",
+    }
 
     # ---- public -------------------------------------------------------------------------------------------
     def expect_originate(self, attempt: Attempt) -> Call:
@@ -83,7 +64,8 @@ class CallTracker(CallBooks):
         try:
             handler = self._dispatch[name]
         except KeyError:  # first sight of this spelling: resolve it case-insensitively once
-            handler = self._dispatch[name] = self._handlers.get(name.lower())
+            method = self.HANDLERS.get(name.lower())
+            handler = self._dispatch[name] = getattr(self, method) if method else None
         if handler is not None:
             handler(ev, _event_time(ev, self._clock))
 

@@ -38,6 +38,7 @@ class CallBooks:
         self._local_ones: dict[str, str] = {}  # Local channel base name → uniqueid of its ;1 half
         self._open: dict[str, Call] = {}
         self.counts: Counter[str] = Counter()
+        self._dispatch: dict[str, Callable[[Event, float], None] | None] = {}  # AMI event spelling → handler
 
     def _attach(self, call: Call, leg: Leg) -> None:
         call.legs[leg.uniqueid] = leg
