@@ -74,7 +74,7 @@ class Daemon:
                                      hub_number=self.hub_number)
         self.farms = FarmService(cfg.slots, self.clock, self.metrics, self.events, self.stores, self.pump,
                                  self.router, self.reconciler, self.tasks, call_ids=self.call_ids,
-                                 call_grace_s=self.call_grace_s)
+                                 call_grace_s=self.call_grace_s, hub_id=hub.id)
         self.dialing = DialingService(cfg.slots, self.clock, self.events, self.metrics, self.tasks, self.gate,
                                       self.stores, self.pump, self.broker, self.farms, self.router, self.reconciler)
         self.poller = DevicePoller(self.device_link.adb, self.farms, self.dialing, self.loops,

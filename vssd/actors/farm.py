@@ -166,6 +166,7 @@ class SlotFarm:
         dialer: PbxLine,
         records: CallRecords,
         call_ids: Callable[[], str] | None = None,
+        hub_id: str | None = None,
     ) -> None:
         self.supervisor = supervisor
         self.env = env
@@ -176,7 +177,7 @@ class SlotFarm:
         self._by_serial: dict[str, SlotCore] = {}
         self._call_ids = call_ids or CallIds(0)  # the daemon passes its hub's (vssd/calls/ids.py)
         self.trunk_names: dict[str, str] = {}  # trunk id → name, for the views (kept by SlotControl)
-        self.views = SlotViews(lambda core: slot_view(core, self.trunk_names))
+        self.views = SlotViews(lambda core: slot_view(core, self.trunk_names, hub_id))
         env.hooks.recorder = TransitionTap(env.hooks.recorder, self.views.changed)
 
     def next_call_id(self) -> str:

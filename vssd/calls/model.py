@@ -144,6 +144,11 @@ class Call:
         side = self.customer_side
         return [leg for leg in self.legs.values() if leg.side == side and not leg.is_local]
 
+    @property
+    def phone_number(self) -> str:
+        """The number dialled (outbound) or the extension the first leg reached."""
+        return self._number()
+
     def _number(self) -> str:
         if self.attempt is not None:
             return self.attempt.number

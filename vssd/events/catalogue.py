@@ -64,6 +64,9 @@ class SlotView(TypedDict, total=False):
     trunk: str | None
     user: str | None
     current_call_id: str | None
+    phone_number: str | None  # the current call's number
+    state_since: float | None  # epoch seconds the FSM state was entered
+    hub_id: str | None
     last_activity: float | None
     battery: int | None
     temperature: float | None

@@ -54,7 +54,7 @@ class SlotEnv:
         self.timeouts = timeouts if timeouts is not None else Timeouts()
         self.limits = limits if limits is not None else DeviceLimits()
         self.timers = TimeoutListener(clock, self.timeouts)
-        self.hooks = SlotHooks(self.timers, self.recorder)
+        self.hooks = SlotHooks(self.timers, self.recorder, clock)
         self.registries: dict[type, CallbacksRegistry] = {}
 
 
@@ -63,7 +63,7 @@ class SlotFacts:
 
     __slots__ = (
         "state", "slot_id", "slot_type", "health", "trunk_id", "operator", "campaign", "call_id", "agent",
-        "unassign_pending", "lost_pending", "fault_pending", "budget_pending", "hold_fault",
+        "unassign_pending", "lost_pending", "fault_pending", "budget_pending", "hold_fault", "state_since",
     )  # fmt: skip
 
     def __init__(self, slot_id: str, slot_type: SlotType) -> None:
@@ -81,6 +81,7 @@ class SlotFacts:
         self.fault_pending = False
         self.budget_pending = False
         self.hold_fault = False
+        self.state_since: float | None = None  # when the current state was entered
 
     def start_call(self, call_id: str | None) -> None:
         """A new call starts with a clean slate of pending facts."""
@@ -144,11 +145,12 @@ class SlotHooks:
     machine on python-statemachine's AsyncEngine (explicit `await activate_initial_state()`, awaitable events).
     """
 
-    __slots__ = ("timers", "recorder")
+    __slots__ = ("timers", "recorder", "clock")
 
-    def __init__(self, timers: TimeoutListener, recorder: StateEntryHook) -> None:
+    def __init__(self, timers: TimeoutListener, recorder: StateEntryHook, clock: Clock) -> None:
         self.timers = timers
         self.recorder = recorder
+        self.clock = clock
 
     async def on_enter_state(  # the library passes what a callback names; these are every name the entries use
         self, machine: SlotMachine, event: Any, source: Any, target: Any, cause: str | None = None,
@@ -156,6 +158,7 @@ class SlotHooks:
         campaign: str | None = None, call_id: str | None = None, agent: str | None = None,
     ) -> None:  # fmt: skip
         model, state = machine.model, target.value
+        model.state_since = self.clock.now()
         if state == _S.IDLE:
             enter_idle(model)
         elif state == _S.ASSIGNED:

@@ -47,8 +47,9 @@ class FarmService:
 
     def __init__(self, slots: SlotsConfig, clock: LoopClock, metrics: Metrics, events: EventDispatcher,
                  stores: StoreService, pump: CallPump, router: CallRouter, reconciled: Reconciler, tasks: TaskSet,
-                 *, call_ids: Callable[[], str], call_grace_s: float) -> None:
+                 *, call_ids: Callable[[], str], call_grace_s: float, hub_id: str | None = None) -> None:
         self.slots, self.clock, self.metrics = slots, clock, metrics
+        self.hub_id = hub_id
         self.call_ids = call_ids
         self.stores, self.pump, self.router, self.reconciled, self.tasks = stores, pump, router, reconciled, tasks
         self.call_grace_s = call_grace_s
@@ -75,7 +76,7 @@ class FarmService:
                             max_call_s=slots.max_call_duration_s, wrapup_s=slots.wrapup_s,
                             min_ring_s=min(15.0, slots.ring_timeout_s))
         farm = SlotFarm(self.supervisor, SlotEnv(self.clock, recorder=recorder, timeouts=timeouts), self.pump,
-                        store.writer, self.call_ids)
+                        store.writer, self.call_ids, hub_id=self.hub_id)
         self.transitions.view_of = farm.slot_view
         for spec, _ in result.specs:
             await farm.add(spec)

@@ -52,9 +52,11 @@ class SlotLike(Protocol):
     def last_activity(self) -> float | None: ...
 
 
-def slot_view(core: SlotLike, trunk_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def slot_view(core: SlotLike, trunk_names: Mapping[str, str] | None = None,
+              hub_id: str | None = None) -> dict[str, Any]:
     """The seeds' slot shape. The trunk is the enrolled one, else the one the slot is bound to (before
-    enrolment); its name comes from `trunk_names`."""
+    enrolment); its name comes from `trunk_names`. Beside the seeds' fields: `state_since` (epoch seconds the
+    FSM state was entered), the current call's `phone_number` and the owning `hub_id` (the console shows them)."""
     state = core.state
     health = core.health
     online = state not in (SlotState.IDLE, SlotState.FAULT) and health.sip_reachable
@@ -78,6 +80,9 @@ def slot_view(core: SlotLike, trunk_names: Mapping[str, str] | None = None) -> d
         "trunk": name,
         "user": facts.operator,
         "current_call_id": core.call.call_id if core.call is not None else None,
+        "phone_number": core.call.phone_number if core.call is not None else None,
+        "state_since": facts.state_since,
+        "hub_id": hub_id,
         "last_activity": core.last_activity,
         "battery": health.battery_pct,
         "temperature": health.temperature_c,
