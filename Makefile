@@ -14,11 +14,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The stock adb client is used by tests against the device simulator (Debian package `adb`); the npm
-# socket.io-client (into .npm/) by the real-time tests.
+# socket.io-client (into .npm/) by the real-time tests; Debian's chromium by the console's browser tests (Playwright
+# drives it through executable_path: its own browser download cannot work here).
 tools:
 	@command -v adb >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq adb >/dev/null; \
 	  else echo "note: stock adb client missing (sudo apt-get install adb); its tests will skip"; fi; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: chromium missing (sudo apt-get install chromium); the console's browser tests will fail"; fi; }
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
 	  [ -d .npm/node_modules/socket.io-client ] || npm install --prefix .npm --no-audit --no-fund socket.io-client@4 >/dev/null; \
 	else echo "note: node/npm missing; the npm socket.io-client test will skip"; fi

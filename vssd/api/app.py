@@ -27,6 +27,7 @@ from vssd.api.auth import routes as auth
 from vssd.api.authn import STATE, GuardedState, authorize
 from vssd.api.autodialer import routes as autodialer
 from vssd.api.calls import routes as calls
+from vssd.api.console import routes as console
 from vssd.api.cors import allow_cors
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
@@ -42,10 +43,11 @@ from vssd.config.models import DEMO_CORS_ORIGINS
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, openapi, docs_ui)
+AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, openapi, docs_ui,
+         console)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
-SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, docs_ui.setup)
+SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, docs_ui.setup, console.setup)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 

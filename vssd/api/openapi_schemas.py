@@ -13,6 +13,7 @@ from vssd.api.audit import schema as audit
 from vssd.api.auth import schema as auth
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
+from vssd.api.console import schema as console
 from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
@@ -69,4 +70,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **monitor.SCHEMAS,
     **pbx.SCHEMAS,
     **autodialer.SCHEMAS,
+    **console.SCHEMAS,
 }

@@ -1,0 +1,20 @@
+// English: the same keys as ru.js.
+export const en = {
+  "nav.farm": "Farm", "nav.calls": "Calls", "nav.campaigns": "Campaigns", "nav.dashboard": "Dashboard",
+  "nav.workspace": "Workspace", "nav.admin": "Admin",
+  "login.title": "Sign in to VSS", "login.username": "Username or e-mail", "login.password": "Password", "login.submit": "Sign in",
+  "login.bad": "Wrong username or password", "login.required": "Enter username and password",
+  "logout": "Log out", "loading": "Loading…", "nothing": "Nothing here", "of": "of", "close": "Close", "time": "Time",
+  "forbidden": "You are not allowed to see this", "save": "Save", "cancel": "Cancel", "search": "Search",
+  "conn.live": "live", "conn.down": "offline", "conn.reconnecting": "Lost the hub — reconnecting…",
+  "farm.search": "Slot, number, phone…", "farm.allTypes": "All types", "farm.allStates": "All states",
+  "farm.allHubs": "All hubs", "farm.shown": "{shown} of {total}",
+  "slot.title": "Slot #{id}", "slot.unknown": "No such slot", "slot.state": "State", "slot.type": "Type",
+  "slot.number": "Internal number", "slot.device": "Device", "slot.trunk": "Trunk", "slot.hub": "Hub",
+  "slot.bat_short": "bat", "slot.sig_short": "sig", "slot.operator": "Operator", "slot.since": "In state since", "slot.battery": "Battery", "slot.temperature": "Temperature",
+  "slot.signal": "Signal", "slot.call": "Current call", "slot.noCall": "No call", "slot.restart": "Restart slot",
+  "slot.reboot": "Reboot phone", "slot.restarted": "Slot restarting", "slot.rebooted": "Phone rebooting",
+  "slot.history": "Transition history", "slot.from": "From", "slot.to": "To", "slot.event": "Event", "slot.cause": "Cause",
+  "slot.offline": "offline",
+  "call.number": "Number", "call.status": "Status", "call.started": "Started",
+};

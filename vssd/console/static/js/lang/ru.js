@@ -1,0 +1,20 @@
+// Russian (the default): the shell's and the farm's words; other pages add theirs with `extend`.
+export const ru = {
+  "nav.farm": "Ферма", "nav.calls": "Звонки", "nav.campaigns": "Кампании", "nav.dashboard": "Дашборд",
+  "nav.workspace": "Рабочее место", "nav.admin": "Администрирование",
+  "login.title": "Вход в VSS", "login.username": "Логин или e-mail", "login.password": "Пароль", "login.submit": "Войти",
+  "login.bad": "Неверный логин или пароль", "login.required": "Введите логин и пароль",
+  "logout": "Выйти", "loading": "Загрузка…", "nothing": "Нет данных", "of": "из", "close": "Закрыть", "time": "Время",
+  "forbidden": "Недостаточно прав для этого раздела", "save": "Сохранить", "cancel": "Отмена", "search": "Поиск",
+  "conn.live": "онлайн", "conn.down": "нет связи", "conn.reconnecting": "Связь с хабом потеряна — переподключение…",
+  "farm.search": "Слот, номер, телефон…", "farm.allTypes": "Все типы", "farm.allStates": "Все состояния",
+  "farm.allHubs": "Все хабы", "farm.shown": "{shown} из {total}",
+  "slot.title": "Слот #{id}", "slot.unknown": "Такого слота нет", "slot.state": "Состояние", "slot.type": "Тип",
+  "slot.number": "Внутренний номер", "slot.device": "Устройство", "slot.trunk": "Транк", "slot.hub": "Хаб",
+  "slot.bat_short": "бат.", "slot.sig_short": "сигн.", "slot.operator": "Оператор", "slot.since": "В состоянии с", "slot.battery": "Батарея", "slot.temperature": "Температура",
+  "slot.signal": "Сигнал", "slot.call": "Текущий звонок", "slot.noCall": "Звонка нет", "slot.restart": "Перезапустить слот",
+  "slot.reboot": "Перезагрузить телефон", "slot.restarted": "Слот перезапускается", "slot.rebooted": "Телефон перезагружается",
+  "slot.history": "История переходов", "slot.from": "Из", "slot.to": "В", "slot.event": "Событие", "slot.cause": "Причина",
+  "slot.offline": "не в сети",
+  "call.number": "Номер", "call.status": "Статус", "call.started": "Начало",
+};
