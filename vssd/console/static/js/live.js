@@ -4,7 +4,7 @@
 // with its backoff (1 s doubling to 10 s, jittered); after a reconnect the slots are re-read through REST.
 // No polling loops: REST is read once per (re)connection.
 import { io } from "../vendor/socket.io.esm.min.js";
-import { api, token } from "./api.js";
+import { api, refresh, token } from "./api.js";
 import { store } from "./store.js";
 
 export const slots = new Map();   // id → slot view
@@ -76,12 +76,19 @@ export async function resync() {
 }
 
 export function connect() {
-  if (socket) return socket;
+  if (socket) { if (!socket.connected && !socket.active) socket.connect(); return socket; }
   socket = io({ path: "/socket.io/", transports: ["websocket"], auth: (cb) => cb({ token: token() }),
     reconnectionDelay: 1000, reconnectionDelayMax: 10000, randomizationFactor: 0.5 });
   socket.on("connect", () => { store.set({ connected: true, reconnecting: false }); resync(); });
   socket.on("disconnect", (reason) => { store.set({ connected: false, reconnecting: reason !== "io client disconnect" }); });
-  socket.on("connect_error", () => { store.set({ connected: false, reconnecting: true }); });
+  socket.on("connect_error", (err) => {
+    store.set({ connected: false, reconnecting: true });
+    // A refused handshake is not retried by the client: an unusable token is refreshed (or the login dialog
+    // opens), then the same socket connects again with the new one.
+    if (!socket.active && err && err.data && err.data.code === "AUTH_FAIL") {
+      refresh().then(() => socket && socket.connect(), () => store.set({ needLogin: true }));
+    }
+  });
   socket.on("slot.update", onSlot);
   socket.on("call.update", onCall);
   socket.on("system.alert", onAlert);

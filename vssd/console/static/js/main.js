@@ -86,7 +86,7 @@ function App() {
   const path = useStore((s) => s.path);
   const reconnecting = useStore((s) => s.reconnecting);
   useStore((s) => s.lang);
-  useEffect(() => { if (session) connect(); }, [!!session]);
+  useEffect(() => { if (session) connect(); }, [session && session.token]);
   const pages = session ? PAGES.filter((p) => can(p.perm)) : [];
   const entry = pages.find((p) => p.path === path) || (session && PAGES.some((p) => p.path === path) ? null : pages[0]);
   return html`
