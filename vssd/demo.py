@@ -28,7 +28,7 @@ from vssd.demo_campaigns import campaigns_flowing
 from vssd.log import configure_logging
 from vssd.run import serve
 
-AMI_PORT, AMI_CONTROL_PORT, ADB_PORT, ADB_CONTROL_PORT = 15038, 15039, 15037, 15036
+AMI_PORT, ADB_PORT = 15038, 15037  # defaults; VSSD_AMI__PORT / VSSD_ADB__PORT move the simulators with the daemon
 SIM_SECRET = "vssd-sim-secret"
 TYPES = (("AUTO", 6001), ("MF", 7001), ("LS", 8001))
 AGENTS = [str(1001 + i) for i in range(8)]  # the simulated operators' extensions
@@ -42,24 +42,30 @@ def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
                             start_new_session=True)
 
 
-def start_simulators(time_scale: float) -> list[subprocess.Popen[bytes]]:
+def control_ports(config: Config) -> tuple[int, int]:
+    """The simulators' control ports sit beside their protocol ports: AMI + 1 and adb - 1."""
+    return config.ami.port + 1, config.adb.port - 1
+
+
+def start_simulators(time_scale: float, config: Config) -> list[subprocess.Popen[bytes]]:
+    ami_control, adb_control = control_ports(config)
     return [
-        _spawn(["sim", "pbx", "--host", "127.0.0.1", "--port", str(AMI_PORT), "--control-port", str(AMI_CONTROL_PORT),
+        _spawn(["sim", "pbx", "--host", "127.0.0.1", "--port", str(config.ami.port), "--control-port", str(ami_control),
                 "--time-scale", str(time_scale), "--endpoints", "6001-6008,7001-7008,8001-8008",
                 "--agents", f"{AGENTS[0]}-{AGENTS[-1]}"]),
-        _spawn(["sim", "adb", "--host", "127.0.0.1", "--port", str(ADB_PORT), "--control-port", str(ADB_CONTROL_PORT),
+        _spawn(["sim", "adb", "--host", "127.0.0.1", "--port", str(config.adb.port), "--control-port", str(adb_control),
                 "--phones", "8", "--time-scale", str(time_scale)]),
     ]
 
 
-async def _phones() -> list[tuple[str, str]]:
+async def _phones(adb_port: int) -> list[tuple[str, str]]:
     """(serial, model) of the simulated phones, once the device simulator answers (and is the simulator)."""
-    adb = AdbAdapter(port=ADB_PORT, timeout_s=2.0)
+    adb = AdbAdapter(port=adb_port, timeout_s=2.0)
     try:
         for _ in range(100):
             with contextlib.suppress(AdbError, OSError):
                 if not await adb.is_simulator():
-                    raise SystemExit(f"vssd demo: the adb server on {ADB_PORT} is not the simulator")
+                    raise SystemExit(f"vssd demo: the adb server on {adb_port} is not the simulator")
                 devices = await adb.devices()
                 if len(devices) >= 8:
                     return sorted((d.serial, d.model or "") for d in devices)
@@ -87,12 +93,13 @@ def demo_config(env: dict[str, str]) -> Config:
 
 
 async def run(concurrency: int, env: dict[str, str], config: Config) -> int:
-    daemon = Daemon(config, slot_plan=slot_plan(await _phones()), ami_secret=env.get("VSSD_SIM_AMI_SECRET", SIM_SECRET),
+    plan = slot_plan(await _phones(config.adb.port))
+    daemon = Daemon(config, slot_plan=plan, ami_secret=env.get("VSSD_SIM_AMI_SECRET", SIM_SECRET),
                     intake_jobs=[("demo-campaigns", campaigns_flowing(AGENTS, concurrency))], require_simulator=True)
     try:
         return await serve(daemon, announce=_announce)
     finally:
-        saved = await save_ledger(config.state.dir)
+        saved = await save_ledger(config.state.dir, control_ports(config)[0])
         print(f"vssd demo: stopped; {daemon.finished_calls} calls finished; PBX ledger saved to {saved}", flush=True)
 
 
@@ -104,13 +111,13 @@ def _announce(daemon: Daemon) -> None:
           f"API on 127.0.0.1 ports {ports} (admin / admin123)", flush=True)
 
 
-async def save_ledger(state_dir: Path) -> Path | None:
+async def save_ledger(state_dir: Path, ami_control_port: int) -> Path | None:
     """Keep the PBX simulator's ledger of this run beside the store: the oracle for what was really dialled."""
     path = state_dir / "pbx-ledger.json"
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
-            http.get(f"http://127.0.0.1:{AMI_CONTROL_PORT}/ledger") as resp,
+            http.get(f"http://127.0.0.1:{ami_control_port}/ledger") as resp,
         ):
             body = await resp.read()
     except (aiohttp.ClientError, TimeoutError):
@@ -127,7 +134,7 @@ def main(argv: list[str]) -> int:
     configure_logging("info")
     env = dict(os.environ)
     config = demo_config(env)
-    children = start_simulators(args.time_scale)
+    children = start_simulators(args.time_scale, config)
     try:
         return loop.run(run(args.concurrency, env, config), config.runtime.event_loop)
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import shutil
 import time
 import urllib.error
@@ -30,7 +31,7 @@ from tests.conftest import require_service, require_tool, service_up
 from tests.demo_process import running_demo, stop
 from tests.pg import SERVER
 
-BASE = "http://127.0.0.1:3000"
+PORTS = {"BASE": "http://127.0.0.1:3000"}  # set by the demo fixture to the ports it chose
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -52,9 +53,23 @@ def _admin_sql(sql: str) -> None:
         pool.submit(asyncio.run, run()).result()
 
 
+def _free_block(size: int) -> int:
+    """A first port with `size` free ports after it (the demo's API, and its simulators' protocol and control
+    ports), so the console's demo never meets a `vssd demo` someone runs on the standard ports."""
+    for _ in range(200):
+        first = random.randrange(20000, 60000)  # noqa: S311 (not cryptographic)
+        if not any(service_up(first + i) for i in range(size)):
+            return first
+    raise AssertionError("no free block of loopback ports")
+
+
+def base() -> str:
+    return PORTS["BASE"]
+
+
 def _ready() -> bool:
     try:
-        with urllib.request.urlopen(f"{BASE}/health/ready", timeout=2) as resp:  # noqa: S310 (loopback only)
+        with urllib.request.urlopen(f"{base()}/health/ready", timeout=2) as resp:  # noqa: S310 (loopback only)
             return bool(json.loads(resp.read()).get("ready"))
     except (OSError, urllib.error.URLError, ValueError):
         return False
@@ -65,8 +80,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A running `vssd demo` (24 simulated slots, campaigns flowing); its base URL."""
     require_service("PostgreSQL", 5432)
     require_tool("chromium")
-    if service_up(3000):
-        pytest.fail("port 3000 is taken: stop the `vssd demo` already running before the console's tests")
+    first = _free_block(5)
     name = f"vssd_console_{uuid.uuid4().hex[:10]}"
     _admin_sql(f'CREATE DATABASE "{name}"')
     state = tmp_path_factory.mktemp("console-demo")
@@ -74,7 +88,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # within a minute or two: the limits are the API tests' concern, not the console's.
     env = dict(os.environ, VSSD_DATABASE_URL=f"{SERVER}/{name}", VSSD_STATE_DIR=str(state),
                VSSD_RATE_LIMITS__AUTH_PER_MINUTE="10000", VSSD_RATE_LIMITS__API_PER_MINUTE="100000",
-               VSSD_RATE_LIMITS__DASHBOARD_PER_MINUTE="100000")
+               VSSD_RATE_LIMITS__DASHBOARD_PER_MINUTE="100000",
+               VSSD_HTTP__LISTEN=json.dumps([{"host": "127.0.0.1", "port": first}]),
+               VSSD_ADB__PORT=str(first + 2), VSSD_AMI__PORT=str(first + 3))
+    PORTS["BASE"] = f"http://127.0.0.1:{first}"
     try:
         with running_demo(env, state / "demo.log") as proc:
             deadline = time.monotonic() + READY_TIMEOUT_S
@@ -82,7 +99,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 assert proc.poll() is None, (state / "demo.log").read_text()[-3000:]
                 assert time.monotonic() < deadline, "the demo did not become ready"
                 time.sleep(0.2)
-            yield BASE
+            yield base()
             assert stop(proc) == 0, "the demo stopped cleanly after the console's tests"
     finally:
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -115,7 +132,7 @@ async def page(demo: str) -> AsyncIterator[Page]:
 
 
 async def login(page: Page, user: tuple[str, str] = ADMIN, path: str = "/") -> Page:
-    await page.goto(BASE + path)
+    await page.goto(base() + path)
     await page.fill("input[name=username]", user[0])
     await page.fill("input[name=password]", user[1])
     await page.keyboard.press("Enter")
@@ -138,7 +155,7 @@ async def api(method: str, path: str, token: str | None = None, body: Any = None
 
 def _api(method: str, path: str, token: str | None, body: Any) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, method=method)  # noqa: S310 (loopback only)
+    req = urllib.request.Request(base() + path, data=data, method=method)  # noqa: S310 (loopback only)
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
