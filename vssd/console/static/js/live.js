@@ -16,7 +16,10 @@ const pendingCalls = new Map();
 const listeners = { "system.alert": new Set(), "call.update": new Set(), "any": new Set() };
 let socket = null;
 let frame = 0;
-// Latency tracing for bench/console.py: set window.__vssdTrace = [] before the page loads.
+const pendingRecv = new Map();  // id → receive stamps, only while tracing
+// Latency tracing for bench/console.py: set window.__vssdTrace = [] before the page loads; each painted slot
+// update then adds {id, prev, state, at, received, painted} (ms since the epoch; the first update of a slot
+// within a frame, so a superseded transition counts until the frame that shows its successor).
 const trace = () => (typeof window !== "undefined" ? window.__vssdTrace : undefined);
 
 export function on(event, fn) { (listeners[event] ||= new Set()).add(fn); return () => listeners[event].delete(fn); }
@@ -24,7 +27,8 @@ export function on(event, fn) { (listeners[event] ||= new Set()).add(fn); return
 function flush() {
   frame = 0;
   const t = trace();
-  const applied = t ? [...pendingSlots.keys()] : null;
+  const applied = t ? [...pendingRecv.values()] : null;
+  pendingRecv.clear();
   if (pendingSlots.size) {
     for (const [id, view] of pendingSlots) slots.set(id, { ...(slots.get(id) || {}), ...view });
     pendingSlots.clear();
@@ -38,7 +42,10 @@ function flush() {
   }
   if (t && applied.length) {
     // The tiles were rendered synchronously by the store update above; the next frame is when they are painted.
-    requestAnimationFrame(() => { const painted = performance.timeOrigin + performance.now(); applied.forEach((id) => t.push({ kind: "paint", id, painted })); });
+    requestAnimationFrame(() => {
+      const painted = performance.timeOrigin + performance.now();
+      applied.forEach((r) => t.push({ ...r, painted }));
+    });
   }
 }
 function later() { if (!frame) frame = requestAnimationFrame(flush); }
@@ -46,8 +53,10 @@ function later() { if (!frame) frame = requestAnimationFrame(flush); }
 function onSlot(view) {
   const id = String(view.id ?? view.slot_id);
   const t = trace();
-  if (t) t.push({ kind: "recv", id, at: view.at, state: view.fsm_state, received: performance.timeOrigin + performance.now() });
+  // The transition's server time (state_since, epoch s) against this page's receive and the next frame's paint.
+  if (t && !pendingRecv.has(id)) pendingRecv.set(id, { id, prev: (slots.get(id) || {}).fsm_state, state: view.fsm_state, at: (view.state_since || 0) * 1000, received: performance.timeOrigin + performance.now() });
   pendingSlots.set(id, view);
+  if (touched) touched.add(id);
   later();
 }
 function onCall(view) {
@@ -63,15 +72,24 @@ function onAlert(data) {
   store.set({ alertsVersion: store.get().alertsVersion + 1 });
 }
 
+// The list as the API has it now; a slot whose update arrived while the list was on its way keeps that update
+// (the socket delivers each slot's updates in order, so it is at least as new as what the list says).
+let touched = null;
 export async function resync() {
+  const mine = new Set();
+  touched = mine;
   try {
     const list = await api("GET", "/api/slots", null, { limit: 5000 });
     const items = Array.isArray(list) ? list : (list.items || list.slots || []);
+    const fresh = new Map();
+    for (const v of items) { const id = String(v.id ?? v.slot_id); fresh.set(id, mine.has(id) && slots.has(id) ? slots.get(id) : v); }
     slots.clear();
-    for (const v of items) slots.set(String(v.id ?? v.slot_id), v);
+    for (const [id, v] of fresh) slots.set(id, v);
     store.set({ slotsVersion: store.get().slotsVersion + 1, slotsLoaded: true });
   } catch (err) {
     if (err.status === 403) store.set({ slotsLoaded: true, slotsForbidden: true });
+  } finally {
+    if (touched === mine) touched = null;
   }
 }
 
@@ -79,7 +97,10 @@ export function connect() {
   if (socket) { if (!socket.connected && !socket.active) socket.connect(); return socket; }
   socket = io({ path: "/socket.io/", transports: ["websocket"], auth: (cb) => cb({ token: token() }),
     reconnectionDelay: 1000, reconnectionDelayMax: 10000, randomizationFactor: 0.5 });
+  // The first list is read at once, beside the handshake (not after it): the grid does not wait for the socket.
+  // Once subscribed it is read again, so nothing that changed in between is missed (and after every reconnect).
   socket.on("connect", () => { store.set({ connected: true, reconnecting: false }); resync(); });
+  resync();
   socket.on("disconnect", (reason) => { store.set({ connected: false, reconnecting: reason !== "io client disconnect" }); });
   socket.on("connect_error", (err) => {
     store.set({ connected: false, reconnecting: true });
