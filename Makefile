@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit tools bench clean
+.PHONY: demo test lint unit tools bench ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ test: lint unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/ami_pump.py
+
+# The console's vendored libraries (vssd/console/static/vendor/), fetched again from npm at the pinned versions.
+UI_VENDOR := vssd/console/static/vendor
+ui:
+	npm install --prefix .npm-ui --no-audit --no-fund htm@3.1.1 socket.io-client@4.8.4 uplot@1.6.32 >/dev/null
+	cp .npm-ui/node_modules/htm/preact/standalone.mjs $(UI_VENDOR)/preact-htm.mjs
+	cp .npm-ui/node_modules/socket.io-client/dist/socket.io.esm.min.js $(UI_VENDOR)/
+	cp .npm-ui/node_modules/uplot/dist/uPlot.esm.js .npm-ui/node_modules/uplot/dist/uPlot.min.css $(UI_VENDOR)/
+	cp .npm-ui/node_modules/htm/LICENSE $(UI_VENDOR)/licenses/htm.txt
+	cp .npm-ui/node_modules/socket.io-client/LICENSE $(UI_VENDOR)/licenses/socket.io-client.txt
+	cp .npm-ui/node_modules/uplot/LICENSE $(UI_VENDOR)/licenses/uplot.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache
