@@ -88,6 +88,7 @@ class Daemon:
             self.stores, self.pbx, self.device_link, self.broker, self.reconciler, self.farms, self.dialing,
             self.poller, self.control, self.intake, self.api_service,
         ]
+        self.metrics.bind_readiness(self.checks)
         self._stages = Stages(self.stage_timeout_s)
 
     # ---- lifecycle -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
     metrics = make_registry()
     metrics.bind_slots(directory.slot_views)       # vssd_slots{state,type} counted at scrape time
+    metrics.bind_readiness(daemon.checks)          # vssd_service_healthy{service} read at scrape time
     metrics.slot_transition("READY")               # hot path: cached children, no per-slot labels
     tasks.spawn(loop_lag_monitor(metrics, 0.5), "loop-lag")
 
@@ -71,6 +72,32 @@ class _SlotCollector(Collector):
         yield family
 
 
+class _ReadinessCollector(Collector):
+    """`vssd_service_healthy{service}`: 1/0 per readiness check (what `/health/ready` answers), read at scrape
+    time. Service names come from the code, so the set is bounded; a source that raises is one failing check."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Mapping[str, bool]] | None = None
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield self._family()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = self._family()
+        try:
+            checks = dict(self.source()) if self.source is not None else {}
+        except Exception:
+            checks = {"readiness": False}
+        for name, ok in sorted(checks.items()):
+            family.add_metric([str(name)], 1.0 if ok else 0.0)
+        yield family
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily("vssd_service_healthy", "1 while the service's readiness check passes",
+                                 labels=["service"])
+
+
 class Metrics:
     """The daemon's metrics on one private registry. Methods are the hot-path API (cheap, never raise)."""
 
@@ -102,6 +129,8 @@ class Metrics:
             buckets=HTTP_LATENCY_BUCKETS, registry=r)
         self._dialer = _DialerCollector()
         r.register(self._dialer)
+        self._readiness = _ReadinessCollector()
+        r.register(self._readiness)
         self._transition_children = {s: self.slot_transitions.labels(s) for s in (*SLOT_STATES, OTHER)}
         self._ami_children = {e: self.ami_events.labels(e) for e in (*AMI_EVENTS, OTHER)}
         self._outcome_children = {o: self.call_outcomes.labels(o) for o in (*OUTCOMES, OTHER)}
@@ -117,6 +146,10 @@ class Metrics:
     def bind_dialer(self, source: Callable[[], Mapping[str, Any]]) -> None:
         """The dialer's figures (`Dialer.figures()`), read once per scrape."""
         self._dialer.source = source
+
+    def bind_readiness(self, source: Callable[[], Mapping[str, bool]]) -> None:
+        """The readiness checks by service name (the daemon's `checks()`), read once per scrape."""
+        self._readiness.source = source
 
     def bind_writer_backlog(self, source: Callable[[], float]) -> None:
         """Read the writer backlog at scrape time instead of setting it on every change."""

@@ -14,7 +14,7 @@ from vssd.tasks import TaskSet
 NAMES = (
     "vssd_slots", "vssd_slot_transitions", "vssd_ami_events", "vssd_ami_reconnects", "vssd_ami_link_up",
     "vssd_call_outcomes", "vssd_actor_inbox_depth", "vssd_actor_restarts", "vssd_writer_backlog_rows",
-    "vssd_event_loop_lag_seconds", "vssd_http_requests", "vssd_http_request_duration_seconds",
+    "vssd_event_loop_lag_seconds", "vssd_http_requests", "vssd_http_request_duration_seconds", "vssd_service_healthy",
 )
 
 
@@ -125,3 +125,24 @@ def test_dialer_figures_are_read_once_per_scrape_and_typed() -> None:
     assert samples[("vssd_dialer_attempts_total", ())] == 7 and samples[("vssd_dialer_poison_total", ())] == 2
     assert samples[("vssd_dialer_live", ())] == 3 and samples[("vssd_dialer_operators_free", ())] == 5
     assert samples[("vssd_dialer_hopper", ())] == 0
+
+
+def test_service_health_is_read_at_scrape_time() -> None:
+    """`vssd_service_healthy{service}` is the readiness checks (what /health/ready answers), read per scrape;
+    a source that raises is one failing check, never a failed scrape."""
+    metrics = make_registry()
+    checks = {"store": True, "pbx": False}
+    metrics.bind_readiness(lambda: checks)
+    samples = _samples(generate_latest(metrics.registry).decode())
+    assert samples[("vssd_service_healthy", (("service", "store"),))] == 1
+    assert samples[("vssd_service_healthy", (("service", "pbx"),))] == 0
+    checks["pbx"] = True
+    assert _samples(generate_latest(metrics.registry).decode())[("vssd_service_healthy", (("service", "pbx"),))] == 1
+
+    def broken() -> dict[str, bool]:
+        raise RuntimeError("boom")
+
+    metrics.bind_readiness(broken)
+    samples = _samples(generate_latest(metrics.registry).decode())
+    assert [k for k in samples if k[0] == "vssd_service_healthy"] == [("vssd_service_healthy",
+                                                                         (("service", "readiness"),))]

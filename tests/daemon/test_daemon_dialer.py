@@ -292,6 +292,7 @@ async def test_poison_messages_broker_events_and_retries_after_their_due_time(tm
         async with api.session.get(api.base + "/metrics") as resp:
             text = await resp.text()
         assert "vssd_dialer_poison_total 2.0" in text and "vssd_dialer_attempts_total 2.0" in text
+        assert 'vssd_service_healthy{service="api"} 1.0' in text  # the readiness checks, read at scrape time
 
 
 async def test_preview_mode_dials_only_what_an_operator_confirmed(tmp_path: Path) -> None:
