@@ -4,7 +4,7 @@
 // (1 to 4000 characters). A 404 on the notes says "notes unavailable"; a 403 that they are not this user's.
 import { html, useEffect, useState } from "../../vendor/preact-htm.mjs";
 import { api, can } from "../api.js";
-import { fmtDateTime, t } from "../i18n.js";
+import { fmtDateTime, fmtTime, t } from "../i18n.js";
 import { calls } from "../live.js";
 import { toast, useStore } from "../store.js";
 import { Button, ErrorNote, Field, Modal, Table } from "../ui.js";
@@ -70,9 +70,9 @@ function Legs({ cdr }) {
   return html`<${Table} testid="call-legs" rowKey=${(l) => l.uniqueid || l.channel} rows=${legs} columns=${[
     { label: t("calls.d.leg.channel"), render: (l) => html`<span class="mono">${l.channel}</span>` },
     { label: t("calls.d.leg.role"), key: "role" },
-    { label: t("calls.d.leg.created"), render: (l) => fmtDateTime(l.created_at) },
-    { label: t("calls.d.answered"), render: (l) => fmtDateTime(l.answered_at) },
-    { label: t("calls.d.ended"), render: (l) => fmtDateTime(l.ended_at) },
+    { label: t("calls.d.leg.created"), render: (l) => fmtTime(l.created_at) },
+    { label: t("calls.d.answered"), render: (l) => fmtTime(l.answered_at) },
+    { label: t("calls.d.ended"), render: (l) => fmtTime(l.ended_at) },
     { label: t("calls.col.cause"), render: (l) => l.cause_text ? `${l.cause_text} (${l.cause})` : (l.cause ?? "—") },
   ]} />`;
 }
