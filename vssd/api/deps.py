@@ -10,11 +10,13 @@ from aiohttp import web
 
 from vssd import __version__
 from vssd.api.ports import (
+    AlertDesk,
     AuditLog,
     AuthState,
     AutodialerDesk,
     CallDesk,
     CallFeed,
+    CrmNotes,
     DeviceCommands,
     EventSource,
     MonitorFacts,
@@ -24,6 +26,7 @@ from vssd.api.ports import (
     Readiness,
     SlotAdmin,
     SlotDirectory,
+    SlotHistory,
     TrunkAdmin,
     UserAdmin,
     UserDirectory,
@@ -76,6 +79,10 @@ class ApiDeps:
     pbx: PbxDesk | None = None
     # Campaigns, leads, DNC and operators (None → their routes answer 503).
     autodialer: AutodialerDesk | None = None
+    # The console's reads and notes: slot transition history, stored alerts, CRM notes (None → 503).
+    slot_history: SlotHistory | None = None
+    alerts: AlertDesk | None = None
+    crm_notes: CrmNotes | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

@@ -9,11 +9,13 @@ aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the s
 
 from __future__ import annotations
 
+from vssd.api.alerts import schema as alerts
 from vssd.api.audit import schema as audit
 from vssd.api.auth import schema as auth
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.console import schema as console
+from vssd.api.crm import schema as crm
 from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
@@ -40,6 +42,8 @@ COMPONENTS: dict[str, Schema] = {
     **audit.COMPONENTS,
     "Deleted": obj(("status",), status=STR),
     **monitor.COMPONENTS,
+    **alerts.COMPONENTS,
+    **crm.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -71,4 +75,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **pbx.SCHEMAS,
     **autodialer.SCHEMAS,
     **console.SCHEMAS,
+    **alerts.SCHEMAS,
+    **crm.SCHEMAS,
 }
