@@ -16,6 +16,7 @@ from vssd.api.ports import (
     AutodialerDesk,
     CallDesk,
     CallFeed,
+    CallFigures,
     CrmNotes,
     DeviceCommands,
     EventSource,
@@ -83,6 +84,8 @@ class ApiDeps:
     slot_history: SlotHistory | None = None
     alerts: AlertDesk | None = None
     crm_notes: CrmNotes | None = None
+    # The dashboards' call figures (None → the dashboard routes answer 503 for them).
+    call_figures: CallFigures | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

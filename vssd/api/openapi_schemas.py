@@ -16,6 +16,7 @@ from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.console import schema as console
 from vssd.api.crm import schema as crm
+from vssd.api.dashboard import schema as dashboard
 from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
@@ -44,6 +45,7 @@ COMPONENTS: dict[str, Schema] = {
     **monitor.COMPONENTS,
     **alerts.COMPONENTS,
     **crm.COMPONENTS,
+    **dashboard.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -77,4 +79,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **console.SCHEMAS,
     **alerts.SCHEMAS,
     **crm.SCHEMAS,
+    **dashboard.SCHEMAS,
 }
