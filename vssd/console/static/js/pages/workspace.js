@@ -36,6 +36,8 @@ extend({
     "ws.release": "К следующему звонку", "ws.history": "Мои звонки", "ws.outcome": "Итог",
     "ws.keys": "Клавиши: Alt+1 онлайн · Alt+2 занят · Alt+3 офлайн · 1–8 результат · Ctrl+Enter заметка",
     "ws.notOperator": "Рабочее место — для операторов с внутренним номером.",
+    "ws.o.answered": "отвечен", "ws.o.abandoned": "сброшен (нет оператора)", "ws.o.no_answer": "нет ответа",
+    "ws.o.busy": "занято", "ws.o.failed": "ошибка", "ws.o.unknown": "неизвестно", "ws.o.cancelled": "отменён",
   },
   en: {
     "ws.status": "My status", "ws.st.online": "Online", "ws.st.busy": "Busy", "ws.st.wrapup": "Wrap-up",
@@ -60,6 +62,8 @@ extend({
     "ws.release": "Next call", "ws.history": "My calls", "ws.outcome": "Outcome",
     "ws.keys": "Keys: Alt+1 online · Alt+2 busy · Alt+3 offline · 1–8 result · Ctrl+Enter note",
     "ws.notOperator": "The workspace is for operators with an extension.",
+    "ws.o.answered": "answered", "ws.o.abandoned": "abandoned (no operator)", "ws.o.no_answer": "no answer",
+    "ws.o.busy": "busy", "ws.o.failed": "failed", "ws.o.unknown": "unknown", "ws.o.cancelled": "cancelled",
   },
 });
 
@@ -244,13 +248,16 @@ function CallCard({ call, now, onRelease, onDisposed }) {
 function History({ me, reloadOn, onOpen }) {
   const list = usePaged((p) => api("GET", "/api/calls", null, { limit: p.limit, offset: p.offset })
     .then((r) => Object.defineProperty(r.items || [], "total", { value: r.total, enumerable: false })), [me, reloadOn], 10);
+  useStore((s) => s.callsVersion);
+  const rows = list.rows.map((c) => ({ ...c, ...(calls.get(c.call_id) || {}) }));  // a live view is fresher than the stored row
   const status = (c) => t(`ws.st_${c.status}`);
+  const outcome = (c) => (c.outcome ? (t(`ws.o.${c.outcome}`) === `ws.o.${c.outcome}` ? c.outcome : t(`ws.o.${c.outcome}`)) : "—");
   return html`<div class="box">
     <h3>${t("ws.history")}</h3>
     <${ErrorNote} error=${list.error} />
-    <${Table} testid="ws-history" rowKey=${(c) => c.call_id} rows=${list.rows} onRow=${onOpen}
+    <${Table} testid="ws-history" rowKey=${(c) => c.call_id} rows=${rows} onRow=${onOpen}
       columns=${[{ label: t("ws.started"), render: (c) => fmtDateTime(c.started_at) }, { label: t("ws.number"), key: "phone_number" },
-        { label: t("ws.callStatus"), render: status }, { label: t("ws.outcome"), render: (c) => c.outcome || "—" },
+        { label: t("ws.callStatus"), render: status }, { label: t("ws.outcome"), render: outcome },
         { label: t("ws.talk"), render: (c) => fmtDur(c.talk_s) }, { label: t("ws.dispo"), render: (c) => (done.has(c.call_id) ? t(`ws.d.${done.get(c.call_id)}`) : "—") }]} />
     <${Pager} offset=${list.offset} limit=${list.limit} total=${list.total} onPage=${list.setOffset} />
   </div>`;
