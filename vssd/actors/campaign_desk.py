@@ -57,6 +57,8 @@ class LeadRows(Protocol):
 
     async def get_lead(self, lead_id: int) -> dict[str, Any] | None: ...
 
+    async def attempt_lead(self, attempt_id: str) -> dict[str, Any] | None: ...
+
     async def requeue_unknown(self, lead_id: int) -> dict[str, Any]: ...
 
 
@@ -198,6 +200,23 @@ class CampaignDesk:
     async def list_leads(self, limit: int, offset: int,
                          filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
         return await self.leads.list_leads(limit, offset, dict(filters))
+
+    async def call_lead(self, call_id: str) -> dict[str, Any]:
+        """The lead a campaign call dials and the operator it was bridged to: `{call_id, operator_id, lead}` (the
+        live attempt's first, else the stored one's); LookupError for a call no campaign placed."""
+        live = self.dialer.live.get(call_id)
+        if live is not None:
+            lead_id: int | None = live.lead_id
+            operator_id = live.operator.id if live.operator else (live.call.operator_id if live.call else None)
+        else:
+            attempt = await self.leads.attempt_lead(call_id)
+            if attempt is None:
+                raise LookupError(call_id)
+            lead_id, operator_id = attempt["lead_id"], attempt["operator_id"]
+        lead = await self.leads.get_lead(int(lead_id)) if lead_id is not None else None
+        if lead is None:
+            raise LookupError(call_id)
+        return {"call_id": call_id, "operator_id": operator_id, "lead": lead}
 
     async def requeue_lead(self, lead_id: int) -> dict[str, Any]:
         """An admin sends an `unknown` lead back to the queue (never done automatically)."""

@@ -60,12 +60,16 @@ class CallOutcomes(DialerState):
     async def _bridge(self, live: Live, op: Operator, now: float) -> bool:
         """True once the call is bridged to `op`; False gives the operator back (the caller retries later)."""
         customer, line = live.call.connect_channel if live.call else None, op.line_channel()
+        if live.call is not None:  # set first: a call.update racing the bridge already names the operator
+            live.call.operator_id = op.id
         try:
             if customer is None or line is None:
                 raise RuntimeError("no live channel to bridge")
             await self.lines.bridge(customer, line)
         except Exception as err:
             log.warning("bridging %s to operator %s failed: %s", live.attempt_id, op.id, err)
+            if live.call is not None:
+                live.call.operator_id = None
             self.operators.give_back(op)
             return False
         if self.live.get(live.attempt_id) is not live:  # the call ended and was settled while the bridge was made
@@ -78,6 +82,8 @@ class CallOutcomes(DialerState):
         # are the campaign's own facts: which operator took the call, and the attempt's stored outcome
         self.events.emit(CampaignCallConnected(call_id=live.attempt_id, operator_id=op.id, campaign_id=live.run.id,
                                                answer_time=live.answered_at))
+        if live.call is not None:
+            self.on_connected(live.call)
         return True
 
     async def _abandon(self, live: Live, now: float) -> None:

@@ -108,6 +108,8 @@ class DialerState:
         self._prefetch_want = 1  # what the last round asked for (the capacity task tells the broker)
         self._capacity_wake = asyncio.Event()
         operators.on_free = self.wake
+        # a call was bridged to its operator (`call.operator_id` set): the composition root records and announces it
+        self.on_connected: Callable[[Call], None] = lambda call: None
 
     def wake(self) -> None:
         self._wake.set()

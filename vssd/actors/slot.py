@@ -284,5 +284,6 @@ def call_row(call: Call, slot_id: str) -> dict[str, Any]:
         "answered_at": call.answered_at,
         "ended_at": call.ended_at,
         "notes": call.note or None,
+        "user_id": call.operator_id,  # the operator a campaign call was bridged to (calls.user_id)
     }
     return {k: v for k, v in fields.items() if v is not None}

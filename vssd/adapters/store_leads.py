@@ -290,6 +290,12 @@ class StoreLeads:
                           f"SELECT {_LEAD_COLUMNS} FROM autodialer_leads WHERE id = $1", lead_id)
         return row_dict(row, "data")
 
+    async def attempt_lead(self, attempt_id: str) -> dict[str, Any] | None:
+        """The lead and the operator of a stored attempt (by the attempt's id, which is its call's id)."""
+        row = await read(self.store, "fetchrow",
+                         "SELECT lead_id, operator_id FROM dial_attempts WHERE attempt_id = $1", attempt_id)
+        return dict(row) if row is not None else None
+
     async def requeue_unknown(self, lead_id: int) -> dict[str, Any]:
         """Admin: an `unknown` lead → queued (the caller publishes it). LookupError when there is no such lead,
         ValueError("LEAD_NOT_UNKNOWN") when it is in another status."""

@@ -291,6 +291,8 @@ class AutodialerDesk(Protocol):
 
     async def operator_stats(self, operator_id: str, period: str = "today") -> dict[str, Any]: ...
 
+    async def call_lead(self, call_id: str) -> dict[str, Any]: ...
+
 
 class SlotHistory(Protocol):
     """A slot's stored FSM transitions (`slot_transitions`), newest first. A row: id, slot_id, at (ISO-8601

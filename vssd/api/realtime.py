@@ -59,11 +59,11 @@ class RealtimeSettings:
     bus_queue: int = 16_384  # the hub's own subscription on the dispatcher (drop-oldest)
 
 
-def audience(topic: str) -> tuple[str, str]:
-    """(group, permission) of an event by its catalogue class; the hub's own frames (`connected`, `pong`) are
-    the system group's."""
+def audience(topic: str) -> tuple[str, str, tuple[str, str] | None]:
+    """(group, permission, own rule) of an event by its catalogue class; the hub's own frames (`connected`,
+    `pong`) are the system group's."""
     cls = CATALOGUE.get(topic)
-    return (cls.group, cls.permission) if cls is not None else ("system", GROUP_PERMISSION["system"])
+    return (cls.group, cls.permission, cls.own) if cls is not None else ("system", GROUP_PERMISSION["system"], None)
 
 
 class Outgoing:
@@ -120,6 +120,13 @@ class Client:
     def wants(self, group: str, permission: str) -> bool:
         """Whether this client gets an event of `group` that needs `permission` (the event's catalogue class)."""
         return (self.groups is None or group in self.groups) and self.may(permission)
+
+    def owns(self, group: str, own: tuple[str, str] | None, data: Mapping[str, Any]) -> bool:
+        """An event this client may not read in general but that names it (`Event.own`: field, permission)."""
+        if own is None or not self.who.user_id or (self.groups is not None and group not in self.groups):
+            return False
+        field, permission = own
+        return str(data.get(field) or "") == self.who.user_id and self.may(permission)
 
     def subscribe(self, group: str, on: bool = True) -> None:
         current = set() if self.groups is None else self.groups
@@ -245,9 +252,9 @@ class Hub:
         self.fan_out("slot.update", slot_payload(data))
 
     def fan_out(self, topic: str, data: Mapping[str, Any]) -> None:
-        event, (group, permission) = Outgoing(topic, data), audience(topic)
+        event, (group, permission, own) = Outgoing(topic, data), audience(topic)
         for client in list(self.clients.values()):
-            if client.wants(group, permission) and not client.offer(event):
+            if (client.wants(group, permission) or client.owns(group, own, data)) and not client.offer(event):
                 self.drop(client)
 
     def join(self, client: Client) -> Client:

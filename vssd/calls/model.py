@@ -98,6 +98,7 @@ class Call:
     note: str = ""
     cdr: dict[str, str] = field(default_factory=dict)
     inbound: bool = False  # a call that arrived on one of vssd's own slot legs: its caller is the customer
+    operator_id: str | None = None  # the operator (user id) a campaign call is bridged to, set by the dialer
 
     @property
     def customer_side(self) -> str:

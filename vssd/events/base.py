@@ -24,6 +24,9 @@ class Event:
     group: ClassVar[str]  # the real-time subscription group (`subscribe:<group>`)
     permission: ClassVar[str]  # what a real-time subscriber must hold to receive it
     summary: ClassVar[str]  # one line for docs/events.md
+    # (payload field, permission): a subscriber without `permission` still receives the event when it holds this
+    # one and the field names them (an operator's own status changes)
+    own: ClassVar[tuple[str, str] | None] = None
     derived: ClassVar[bool] = False  # emitted by the events package itself from another event (see milestones)
 
     def payload(self) -> Mapping[str, Any]:

@@ -45,6 +45,7 @@ class CallView(TypedDict, total=False):
     ring_s: float | None
     talk_s: float | None
     duration: float
+    operator_id: str | None  # the operator (user id) the call is bridged to
 
 
 class SlotView(TypedDict, total=False):
@@ -160,6 +161,7 @@ class OperatorStatusChanged(Event):
     name = "operator_status_changed"
     routing_key = "operator.status_changed"
     group, permission = OPERATORS, GROUP_PERMISSION[OPERATORS]
+    own = ("operator_id", "vssd.operators.own.read")  # the operator hears their own
     summary = "An operator's status changed (online, busy, wrapup, offline)."
     operator_id: str
     status: str
@@ -172,6 +174,7 @@ class OperatorLoggedIn(Event):
     name = "operator_logged_in"
     routing_key = "operator.logged_in"
     group, permission = OPERATORS, GROUP_PERMISSION[OPERATORS]
+    own = ("operator_id", "vssd.operators.own.read")  # the operator hears their own
     summary = "An operator's line is up (pre-connected channel originated)."
     operator_id: str
     extension: str

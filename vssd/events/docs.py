@@ -17,7 +17,9 @@ Every event is emitted once, to the one dispatcher (`vssd/events/dispatcher.py`)
 
 - the real-time hub (`/ws/events` frames `{"type": name, "event": name, "data": payload}` as text; Socket.IO
   emits `name` with the payload): a client receives an event when it holds the event's permission and, once it
-  sent `subscribe:<group>`, only the groups it subscribed to. `slot.update` is coalesced per slot;
+  sent `subscribe:<group>`, only the groups it subscribed to (an event with an own rule also reaches the one it
+  names when they hold that rule's permission: an operator's own status changes). `slot.update` is coalesced per
+  slot;
 - the `vss.events` AMQP publisher: events with a routing key, payload values that are not JSON scalars sent as
   text (`call.#` is bound to `vss.call.events`, `slot.*` to `slot.status`);
 - derived events (marked *derived*) are made by the dispatcher from their source event, right after it.
@@ -38,7 +40,8 @@ def render() -> str:
              "| --- | --- | --- | --- | --- | --- |"]
     for name, cls in CATALOGUE.items():
         key = f"`{cls.routing_key}`" if cls.routing_key else ("— (derived)" if cls.derived else "—")
-        lines.append(f"| `{name}` | {cls.group} | `{cls.permission}` | {key} | {_fields(cls)} | {cls.summary} |")
+        who = f"`{cls.permission}`" + (f" (own `{cls.own[0]}`: `{cls.own[1]}`)" if cls.own else "")
+        lines.append(f"| `{name}` | {cls.group} | {who} | {key} | {_fields(cls)} | {cls.summary} |")
     return "\n".join(lines) + "\n"
 
 

@@ -58,11 +58,16 @@ class CallRouter:
             return
         if self.farm is not None:
             self.farm.on_call(call, what)
-            core = self.farm.core_for_call(call)
-            view = cast("CallView", call_view(call, core.spec.slot_id if core else None))  # the feed's own shape
-            self.events.emit(CallUpdate(view, what))
+            self.announce(call, what)
         if self.dialer is not None:
             self.dialer.on_call_update(call, what)
+
+    def announce(self, call: Call, what: str) -> None:
+        """A call.update with the call's whole view (also for facts vssd adds itself: the operator it was bridged
+        to)."""
+        core = self.farm.core_for_call(call) if self.farm is not None else None
+        view = cast("CallView", call_view(call, core.spec.slot_id if core else None))  # the feed's own shape
+        self.events.emit(CallUpdate(view, what))
 
     def on_final(self, call: Call) -> None:
         if self.operators is not None and self.operators.is_line(call):

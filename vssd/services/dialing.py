@@ -15,6 +15,7 @@ from vssd.adapters.store_dialer_records import DialerRecords
 from vssd.adapters.store_dnc import StoreDnc
 from vssd.calls.campaign import policy_for
 from vssd.calls.gate import DialGate
+from vssd.calls.model import Call
 from vssd.config.models import SlotsConfig
 from vssd.events import EventDispatcher
 from vssd.fsm import LoopClock
@@ -60,6 +61,7 @@ class DialingService:
                                       operators, self.clock, self.events, call_ids=farm.next_call_id,
                                       policy_for=policy_for, loops=self.loops)
         self.farms.transitions.on_state = self._slot_state_changed
+        dialer.on_connected = self._connected
         await dialer.load_campaigns()
         self.metrics.bind_dialer(dialer.figures)
         dialer.adopt(list(self.reconciled.result.adopted.values()))
@@ -81,6 +83,13 @@ class DialingService:
 
     def health(self) -> bool:
         return self.dialer is not None and self.loops.health()
+
+    def _connected(self, call: Call) -> None:
+        """A campaign call reached its operator: the call record names them now (their own calls, their notes on
+        it) and clients learn it at once (`call.update` "bridged" with `operator_id`)."""
+        attempt_id = call.attempt.action_id if call.attempt else call.call_id
+        self.stores.store.writer.submit_call(attempt_id, user_id=call.operator_id)
+        self.router.announce(call, "bridged")
 
     def _slot_state_changed(self, slot_id: str, state: str) -> None:
         """Every slot transition: the dialer's READY set follows, and a slot that can take a call wakes it."""

@@ -45,6 +45,7 @@ def call_view(call: Call, slot_id: str | None) -> dict[str, Any]:
         "ring_s": call.ring_s,
         "talk_s": call.talk_s,
         "duration": call.talk_s or 0,
+        "operator_id": call.operator_id,
     }
 
 
@@ -62,7 +63,8 @@ def seed_view(view: dict[str, Any], owner: str | None) -> dict[str, Any]:
     out = dict(view)
     out.update(number=view.get("phone_number"), called_number=view.get("phone_number"),
                start_time=view.get("started_at"), answer_time=view.get("answered_at"),
-               end_time=view.get("ended_at"), operator_id=owner, user_id=owner)
+               end_time=view.get("ended_at"), operator_id=owner or view.get("operator_id"),
+               user_id=owner or view.get("operator_id"))
     out.setdefault("caller_number", view.get("caller_id"))
     return out
 

@@ -7,7 +7,8 @@ list, dead letters, dispositions.
 - `POST /api/autodialer/run-campaign|stop-campaign|pause-campaign|resume-campaign` with `{"campaign_id"}`
   (run-campaign also takes inline `leads`, as in the WORKSPACE API);
 - `GET /api/autodialer/leads` (filters campaign_id, status, phone; paging), `POST /api/autodialer/leads/{id}/requeue`
-  (admin: an `unknown` lead back to the queue — never done automatically);
+  (admin: an `unknown` lead back to the queue — never done automatically); `GET /api/autodialer/calls/{call_id}/lead`
+  (the lead a campaign call dials, for the operator it was bridged to — the workspace's current call);
 - `GET|POST /api/autodialer/dnc`, `DELETE /api/autodialer/dnc/{number}`; `GET /api/autodialer/dead-letters`;
 - `POST /api/autodialer/dispositions` (an operator's outcome of a call; `dnc` feeds the DNC list).
 
@@ -27,6 +28,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from vssd.api.authn import authenticate, require
 from vssd.api.autodialer.views import dnc_removed_view
 from vssd.api.body import object_body, optional_body
 from vssd.api.deps import deps_of
@@ -50,8 +52,6 @@ def _desk(request: web.Request) -> AutodialerDesk:
 
 
 def _user(request: web.Request) -> str | None:
-    from vssd.api.authn import authenticate
-
     who: Principal = authenticate(request)
     return None if who.anonymous else who.user_id
 
@@ -213,6 +213,17 @@ async def list_leads(request: web.Request) -> web.Response:
     return list_response(rows, total)
 
 
+@needs("vssd.calls.{call_id}.read")
+async def call_lead(request: web.Request) -> web.Response:
+    """The lead of a campaign call: for the operator it was bridged to, or whoever may read leads."""
+    call_id = request.match_info["call_id"]
+    found = await port_call(_desk(request).call_lead(call_id), f"lead of call {call_id}")
+    who = authenticate(request)
+    if who.anonymous or not who.user_id or found.get("operator_id") != who.user_id:
+        require(request, "vssd.leads.read")
+    return json_response(found)
+
+
 @needs("vssd.admin.leads.update")
 async def requeue_lead(request: web.Request) -> web.Response:
     raw = request.match_info["lead_id"]
@@ -333,6 +344,7 @@ ROUTES = (
     Route("POST", "/autodialer/resume-campaign", resume_campaign),
     Route("GET", "/autodialer/leads", list_leads),
     Route("POST", "/autodialer/leads/{lead_id}/requeue", requeue_lead),
+    Route("GET", "/autodialer/calls/{call_id}/lead", call_lead),
     Route("GET", "/autodialer/dnc", list_dnc),
     Route("POST", "/autodialer/dnc", add_dnc),
     Route("DELETE", "/autodialer/dnc/{number}", remove_dnc),

@@ -110,6 +110,11 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                                 *PAGING), tag="autodialer"),
     ("POST", "/api/autodialer/leads/{lead_id}/requeue"): Op("Requeue an unknown lead (admin)", LEAD_OUT,
                                                             tag="autodialer"),
+    ("GET", "/api/autodialer/calls/{call_id}/lead"): Op(
+        "The lead a campaign call dials (its operator, or who may read leads)",
+        obj(("call_id", "operator_id", "lead"), call_id=STR, operator_id=NULLABLE_STR,
+            lead=obj(("id", "campaign_id", "phone"), id=INT, campaign_id=STR, phone=STR, name=STR, data=ANY_OBJ)),
+        tag="autodialer"),
     ("GET", "/api/autodialer/dnc"): Op("Do-not-call list", array(obj(("number_e164",), number_e164=STR)),
                                        query=PAGING, tag="autodialer"),
     ("POST", "/api/autodialer/dnc"): Op("Add a number to the DNC list", obj(("number_e164",), number_e164=STR), 201,
