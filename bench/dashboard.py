@@ -111,9 +111,13 @@ async def seed(dsn: str, calls: int, spill: Path) -> Store:
     for n in range(5):
         await store.pool.execute("INSERT INTO campaigns (id, name) VALUES ($1, $1)", f"cmp_{n}")
     t0 = time.perf_counter()
-    await store.pool.execute(CALLS_SQL, calls)
-    await store.pool.execute(REBUILD_SQL)
-    rollup_rows = await store.pool.fetchval("SELECT count(*) FROM call_rollup_hourly")
+    conn = await asyncpg.connect(dsn, command_timeout=None)  # the pool's statement timeout is for the daemon
+    try:
+        await conn.execute(CALLS_SQL, calls)
+        await conn.execute(REBUILD_SQL)
+        rollup_rows = await conn.fetchval("SELECT count(*) FROM call_rollup_hourly")
+    finally:
+        await conn.close()
     print(f"seeded {calls:,} calls, {rollup_rows:,} rollup rows in {time.perf_counter() - t0:.1f} s")
     return store
 
