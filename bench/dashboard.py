@@ -25,7 +25,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient, TestServer
 
 from vssd.adapters.store import Store
-from vssd.adapters.store_call_stats import FIGURES_SQL, StoreCallStats, whole_hours
+from vssd.adapters.store_call_stats import StoreCallStats, figures_sql, whole_hours
 from vssd.adapters.store_calls import StoreCallHistory
 from vssd.adapters.store_users import StoreUserDirectory, add_user, sync_builtin_roles, verify_password
 from vssd.adapters.store_writer import BatchWriter
@@ -130,7 +130,7 @@ async def bare_sql(store: Store, period: str, tz: str, n: int) -> list[float]:
     async with store.pool.acquire() as conn:
         for _ in range(n):
             t = time.perf_counter()
-            await conn.fetch(FIGURES_SQL, start, end, lo, hi, tz, None)
+            await conn.fetch(figures_sql(start, end), start, end, lo, hi, tz, None)
             out.append(time.perf_counter() - t)
     return out
 
