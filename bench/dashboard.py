@@ -25,7 +25,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient, TestServer
 
 from vssd.adapters.store import Store
-from vssd.adapters.store_call_stats import FIGURES_SQL, StoreCallStats, whole_hours
+from vssd.adapters.store_call_stats import StoreCallStats, figures_sql, whole_hours
 from vssd.adapters.store_calls import StoreCallHistory
 from vssd.adapters.store_users import StoreUserDirectory, add_user, sync_builtin_roles, verify_password
 from vssd.adapters.store_writer import BatchWriter
@@ -111,9 +111,13 @@ async def seed(dsn: str, calls: int, spill: Path) -> Store:
     for n in range(5):
         await store.pool.execute("INSERT INTO campaigns (id, name) VALUES ($1, $1)", f"cmp_{n}")
     t0 = time.perf_counter()
-    await store.pool.execute(CALLS_SQL, calls)
-    await store.pool.execute(REBUILD_SQL)
-    rollup_rows = await store.pool.fetchval("SELECT count(*) FROM call_rollup_hourly")
+    conn = await asyncpg.connect(dsn, command_timeout=None)  # the pool's statement timeout is for the daemon
+    try:
+        await conn.execute(CALLS_SQL, calls)
+        await conn.execute(REBUILD_SQL)
+        rollup_rows = await conn.fetchval("SELECT count(*) FROM call_rollup_hourly")
+    finally:
+        await conn.close()
     print(f"seeded {calls:,} calls, {rollup_rows:,} rollup rows in {time.perf_counter() - t0:.1f} s")
     return store
 
@@ -126,7 +130,7 @@ async def bare_sql(store: Store, period: str, tz: str, n: int) -> list[float]:
     async with store.pool.acquire() as conn:
         for _ in range(n):
             t = time.perf_counter()
-            await conn.fetch(FIGURES_SQL, start, end, lo, hi, tz, None)
+            await conn.fetch(figures_sql(start, end), start, end, lo, hi, tz, None)
             out.append(time.perf_counter() - t)
     return out
 

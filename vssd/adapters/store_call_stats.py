@@ -16,18 +16,22 @@ from vssd.adapters.store_errors import StoreError
 
 HOUR = timedelta(hours=1)
 
-# $1 start, $2 end, $3/$4 the whole hours inside them, $5 time zone, $6 group (NULL: everyone).
-FIGURES_SQL = """
-WITH src AS (
-    SELECT bucket AS at, user_id, campaign_id, outcome, ended, answered, calls, talk_s, talk_n, ring_s, ring_n,
-           within_sla
-    FROM call_rollup_hourly WHERE bucket >= $3 AND bucket < $4
+# The partial hours at the edges, only when the window is not cut at whole UTC hours: a generic plan for an empty
+# range would still scan `calls`.
+EDGES = """
     UNION ALL
     SELECT at, user_id, campaign_id, outcome, ended, answered, calls, talk_s, talk_n, ring_s, ring_n, within_sla
     FROM call_rollup_source WHERE at >= $1 AND at < $3
     UNION ALL
     SELECT at, user_id, campaign_id, outcome, ended, answered, calls, talk_s, talk_n, ring_s, ring_n, within_sla
-    FROM call_rollup_source WHERE at >= $4 AND at < $2
+    FROM call_rollup_source WHERE at >= $4 AND at < $2"""
+# $1 start, $2 end, $3/$4 the whole hours inside them, $5 time zone, $6 group (NULL: everyone).
+FIGURES_TEMPLATE = """
+WITH src AS (
+    SELECT bucket AS at, user_id, campaign_id, outcome, ended, answered, calls, talk_s, talk_n, ring_s, ring_n,
+           within_sla
+    FROM call_rollup_hourly WHERE bucket >= GREATEST($3, $1::timestamptz) AND bucket < LEAST($4, $2::timestamptz)
+{edges}
 ), f AS MATERIALIZED (
     SELECT * FROM src WHERE $6::text IS NULL OR user_id IN (SELECT id FROM users WHERE group_id = $6)
 ), totals AS (
@@ -63,6 +67,8 @@ SELECT totals.*,
        (SELECT COALESCE(json_agg(camps ORDER BY calls DESC, campaign_id), '[]') FROM camps) AS campaigns
 FROM totals
 """
+FIGURES_SQL = FIGURES_TEMPLATE.replace("{edges}", EDGES)
+WHOLE_HOURS_SQL = FIGURES_TEMPLATE.replace("{edges}", "")
 
 class Queryable(Protocol):
     async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
@@ -76,6 +82,10 @@ def whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return (lo, hi) if lo < hi else (end, end)
 
 
+def figures_sql(start: datetime, end: datetime) -> str:
+    return WHOLE_HOURS_SQL if whole_hours(start, end) == (start, end) else FIGURES_SQL
+
+
 class StoreCallStats:
     """The `CallFigures` port (vssd/api/ports.py). `ConnectionError` when the store cannot answer."""
 
@@ -86,7 +96,7 @@ class StoreCallStats:
                       group_id: str | None = None) -> dict[str, Any]:
         lo, hi = whole_hours(start, end)
         try:
-            rows = await self.store._fetch(FIGURES_SQL, start, end, lo, hi, tz, group_id)
+            rows = await self.store._fetch(figures_sql(start, end), start, end, lo, hi, tz, group_id)
         except StoreError as err:
             raise ConnectionError(f"call figures unavailable: {err}") from err
         row = dict(rows[0])
