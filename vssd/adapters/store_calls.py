@@ -9,13 +9,12 @@ API's statistics over a time window.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from vssd.adapters.store_errors import StoreError
+from vssd.adapters.store_call_stats import StoreCallStats
 from vssd.calls.outcomes import ANSWERED_OUTCOMES
 
 _SUCCESS = ", ".join(f"'{o}'" for o in sorted(ANSWERED_OUTCOMES))  # SQL list of our own enum values
@@ -38,51 +37,29 @@ FILTERS: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 
-SLA_S = 20.0  # service level: answered within this many seconds of ringing
 BUSIEST = 5
-# One pass over the window's calls: when a call happened is when it was dialled (else when it was recorded);
-# answered = answer evidence or an answered outcome; missed = ended without an answer.
-STATS_SQL = f"""
-WITH c AS (
-    SELECT user_id, status, ring_s, talk_s, COALESCE(originated_at, created_at) AS at,
-           (answered_at IS NOT NULL OR outcome IN ({_SUCCESS})) AS answered
-    FROM calls
-    WHERE COALESCE(originated_at, created_at) >= $1 AND COALESCE(originated_at, created_at) < $2
-      AND ($3::text IS NULL OR user_id IN (SELECT id FROM users WHERE group_id = $3))
-), totals AS (
-    SELECT count(*) AS total,
-           count(*) FILTER (WHERE answered) AS answered,
-           count(*) FILTER (WHERE status = 'ENDED' AND NOT answered) AS missed,
-           avg(talk_s) FILTER (WHERE answered AND talk_s IS NOT NULL) AS avg_talk_s,
-           avg(ring_s) FILTER (WHERE answered AND ring_s IS NOT NULL) AS avg_ring_s,
-           count(*) FILTER (WHERE answered AND COALESCE(ring_s, 0) <= $4) AS within_sla
-    FROM c
-), peak AS (
-    SELECT extract(hour FROM at AT TIME ZONE 'UTC')::int AS hour FROM c GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1
-), ops AS (
-    SELECT u.id, COALESCE(NULLIF(u.name, ''), u.username) AS name, count(*) AS calls
-    FROM c JOIN users u ON u.id = c.user_id GROUP BY u.id ORDER BY calls DESC, name LIMIT $5
-)
-SELECT totals.*, (SELECT hour FROM peak) AS peak_hour,
-       (SELECT COALESCE(json_agg(json_build_object('operator_id', id::text, 'operator_name', name,
-                                                   'calls_count', calls) ORDER BY calls DESC, name), '[]')
-        FROM ops) AS busiest
-FROM totals
-"""
 
 
-def stats_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The Smart Call Center API's shape: counts, whole-second averages, service level in % (one decimal), peak
-    hour "HH:00"; null where there is nothing to average (no answered call, no finished call, no call)."""
-    finished = row["answered"] + row["missed"]
+def stats_view(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The Smart Call Center API's shape, from the dashboards' figures (`StoreCallStats.figures`): counts,
+    whole-second averages, service level in % (one decimal), peak hour "HH:00"; null where there is nothing to
+    average (no answered call, no finished call, no call)."""
+    finished = figures["answered"] + figures["missed"]
+    peak = max(figures["hours"], key=lambda h: (h["calls"], -h["hour"]), default=None)
     return {
-        "total_calls": row["total"], "answered_calls": row["answered"], "missed_calls": row["missed"],
-        "average_duration": round(row["avg_talk_s"]) if row["avg_talk_s"] is not None else None,
-        "average_wait_time": round(row["avg_ring_s"]) if row["avg_ring_s"] is not None else None,
-        "service_level": round(100.0 * row["within_sla"] / finished, 1) if finished else None,
-        "peak_hour": f"{row['peak_hour']:02d}:00" if row["peak_hour"] is not None else None,
-        "busiest_operators": json.loads(row["busiest"]),
+        "total_calls": figures["total"], "answered_calls": figures["answered"], "missed_calls": figures["missed"],
+        "average_duration": mean(figures["talk_s"], figures["talk_n"]),
+        "average_wait_time": mean(figures["ring_s"], figures["ring_n"]),
+        "service_level": round(100.0 * figures["within_sla"] / finished, 1) if finished else None,
+        "peak_hour": f"{peak['hour']:02d}:00" if peak is not None else None,
+        "busiest_operators": [{"operator_id": o["operator_id"], "operator_name": o["operator_name"],
+                               "calls_count": o["calls"]} for o in figures["operators"][:BUSIEST]],
     }
+
+
+def mean(total: float, count: int) -> int | None:
+    """A whole-second average; None when there is nothing to average."""
+    return round(total / count) if count else None
 
 
 class Queryable(Protocol):
@@ -142,9 +119,6 @@ class StoreCallHistory:
 
     async def call_stats(self, start: datetime, end: datetime, group_id: str | None = None) -> dict[str, Any]:
         """The Smart Call Center API's `GET /api/calls/stats` over calls dialled in [start, end) (of the operators
-        of `group_id` when given). `ConnectionError` when the store cannot answer."""
-        try:
-            rows = await self.store._fetch(STATS_SQL, start, end, group_id, SLA_S, BUSIEST)
-        except StoreError as err:
-            raise ConnectionError(f"call statistics unavailable: {err}") from err
-        return stats_view(rows[0])
+        of `group_id` when given), the same figures as the dashboards'. `ConnectionError` when the store cannot
+        answer."""
+        return stats_view(await StoreCallStats(self.store).figures(start, end, "UTC", group_id))

@@ -2,7 +2,8 @@
 
 Producers (slot actors, the call tracker) call the synchronous `submit_*` methods; they never wait for the
 database. One flusher task writes every `batch_rows` rows or `flush_interval_ms`, with COPY (append-only
-tables) or COPY into a session temp table + one upsert (calls, call_legs), all in one transaction.
+tables) or COPY into a session temp table + one upsert (calls, call_legs), all in one transaction — with the
+hourly call rollup the dashboards read (`store_rollup`; `rollups=False` only for the benchmark's baseline).
 
 Overflow policy — nothing is dropped silently and producers are never blocked:
 - up to `buffer_rows` rows wait in memory;
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from vssd.adapters import store_rollup
 from vssd.adapters import store_spill as spill
 from vssd.adapters.store_errors import StoreAuthFailed, StoreError, StoreFatal, StoreNotReady, translate
 from vssd.adapters.store_rows import CALLS, LEGS, TABLES, TRANSITIONS, TableSpec, merge, to_json_row
@@ -123,8 +125,9 @@ class _Copier:
     """The writer's own connection: one transaction per batch, COPY into each table (keyed tables through a temp
     staging table and a merge). Connection failures other than refused credentials count as an outage."""
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(self, connect: Connect, rollups: bool = True) -> None:
         self._connect = connect
+        self._rollups = rollups
         self._conn: asyncpg.Connection | None = None
         self._staged: set[str] = set()
 
@@ -146,9 +149,8 @@ class _Copier:
         self._staged = staged  # temp tables created in a rolled-back transaction are gone again
         return copies
 
-    @staticmethod
     async def _copy(
-        conn: asyncpg.Connection, spec: TableSpec, records: list[tuple[Any, ...]], staged: set[str]
+        self, conn: asyncpg.Connection, spec: TableSpec, records: list[tuple[Any, ...]], staged: set[str]
     ) -> None:
         if spec.key is None:
             await conn.copy_records_to_table(spec.name, records=records, columns=spec.column_names)
@@ -158,8 +160,13 @@ class _Copier:
             await conn.execute(spec.stage_ddl(stage))
             staged.add(stage)
         await conn.copy_records_to_table(stage, records=records, columns=spec.column_names)
+        rolled = self._rollups and spec is CALLS
+        if rolled:
+            await store_rollup.before(conn, stage, staged)
         for statement in spec.merge_sql(stage):
             await conn.execute(statement)
+        if rolled:
+            await store_rollup.after(conn, stage)
 
     async def connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
@@ -209,8 +216,9 @@ class _WriterState:
         retry_initial_s: float = 0.1,
         retry_max_s: float = 5.0,
         close_timeout_s: float = 10.0,
+        rollups: bool = True,
     ) -> None:
-        self._copier = _Copier(connect)
+        self._copier = _Copier(connect, rollups)
         self.spill_dir = Path(spill_dir)
         self._tasks = tasks or TaskSet("store")
         self.batch_rows = batch_rows

@@ -7,6 +7,7 @@ filter, paginate and serialise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from vssd.events import Emitted
@@ -289,3 +290,13 @@ class AutodialerDesk(Protocol):
     async def set_operator_status(self, operator_id: str, status: str) -> dict[str, Any]: ...
 
     async def operator_stats(self, operator_id: str, period: str = "today") -> dict[str, Any]: ...
+
+
+class CallFigures(Protocol):
+    """The dashboards' call figures over [start, end) (`vssd.adapters.store_call_stats.StoreCallStats`): the sums
+    `total`, `answered`, `missed`, `abandoned`, `ended`, `talk_s`/`talk_n`, `ring_s`/`ring_n`, `within_sla`;
+    `hours` (hour of day in `tz`, calls, answered, missed), `operators` and `campaigns`. ConnectionError when
+    the store cannot answer."""
+
+    async def figures(self, start: datetime, end: datetime, tz: str = "UTC",
+                      group_id: str | None = None) -> dict[str, Any]: ...

@@ -8,6 +8,7 @@ import time
 
 from vssd.adapters.redis_state import RedisAuthState
 from vssd.adapters.store_audit import StoreAuditLog
+from vssd.adapters.store_call_stats import StoreCallStats
 from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
@@ -76,6 +77,7 @@ class ApiService:
             dashboard_per_minute=limits.dashboard_per_minute if on else None,
             auth_state=self.auth_state, audit=StoreAuditLog(store), events=self.events,
             call_desk=control.calls, pbx=control.calls, autodialer=self.dialing.desk,
+            call_figures=StoreCallStats(store),
         )
 
     def _jwt_secret(self) -> str:
