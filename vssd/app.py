@@ -22,6 +22,7 @@ from vssd.events import EventDispatcher
 from vssd.fsm import LoopClock
 from vssd.metrics import make_registry
 from vssd.notify import Notifier, keep_alive
+from vssd.services.alerts import AlertsService
 from vssd.services.api import ApiService
 from vssd.services.base import Service, Stages
 from vssd.services.broker import BrokerService
@@ -65,6 +66,7 @@ class Daemon:
         self.loops = Loops("daemon", self.clock, self.events)  # the daemon's own long-running loops, supervised
         self.router = CallRouter(self.events, self.metrics)
         self.stores = StoreService(cfg, self.tasks, self.loops)
+        self.alerts = AlertsService(self.stores, self.events, self.loops)
         self.pbx = PbxService(cfg.ami, self.ami_secret, self.router, wait_up_s=self.stage_timeout_s - 1,
                               unconfirmed_after_s=cfg.slots.originate_response_timeout_s,
                               require_simulator=self.require_simulator)
@@ -83,10 +85,11 @@ class Daemon:
                                       self.router, cfg.slots.numbering)
         jobs = [(name, _bound(job, self)) for name, job in self.intake_jobs]
         self.intake = IntakeService(self.dialing, self.farms, self.pump, self.metrics, self.loops, jobs)
-        self.api_service = ApiService(cfg, self.metrics, self.events, self, self.stores, self.control, self.dialing)
+        self.api_service = ApiService(cfg, self.metrics, self.events, self, self.stores, self.control, self.dialing,
+                                      self.alerts)
         self.services: list[Service] = [
-            self.stores, self.pbx, self.device_link, self.broker, self.reconciler, self.farms, self.dialing,
-            self.poller, self.control, self.intake, self.api_service,
+            self.stores, self.alerts, self.pbx, self.device_link, self.broker, self.reconciler, self.farms,
+            self.dialing, self.poller, self.control, self.intake, self.api_service,
         ]
         self._stages = Stages(self.stage_timeout_s)
 

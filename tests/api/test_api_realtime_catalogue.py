@@ -28,6 +28,7 @@ from vssd.events import (
     RtmpStreamStop,
     SlotUpdate,
     SystemAlert,
+    SystemAlertAcknowledged,
 )
 
 SAMPLES: dict[str, Callable[[], Event]] = {
@@ -42,6 +43,8 @@ SAMPLES: dict[str, Callable[[], Event]] = {
     "campaign.call_ended": lambda: CampaignCallEnded(call_id="a1", campaign_id="c1", lead_id=3, outcome="answered",
                                                      duration=9.0, status="completed", end_time=3.0),
     "system.alert": lambda: SystemAlert(type="dialer_stalled", severity="critical", message="m", timestamp=1.0),
+    "system.alert.acknowledged": lambda: SystemAlertAcknowledged(id="a1", acknowledged_at="t",
+                                                                 acknowledged_by="admin"),
     "pipeline.update": lambda: PipelineUpdate(id="p1", name_="cdr-export", branch=None, status="running",
                                               triggered_by="admin", start_time="t", end_time=None, log_url=None),
     "rtmp.stream.start": lambda: RtmpStreamStart(stream_key="s1", slot_id="44", url="rtmp://127.0.0.1/live/s1",

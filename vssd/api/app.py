@@ -22,6 +22,7 @@ from vssd.api import (
     rbac,
     realtime,
 )
+from vssd.api.alerts import routes as alerts
 from vssd.api.audit import routes as audit
 from vssd.api.auth import routes as auth
 from vssd.api.authn import STATE, GuardedState, authorize
@@ -29,6 +30,7 @@ from vssd.api.autodialer import routes as autodialer
 from vssd.api.calls import routes as calls
 from vssd.api.console import routes as console
 from vssd.api.cors import allow_cors
+from vssd.api.crm import routes as crm
 from vssd.api.dashboard import routes as dashboard
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
@@ -37,6 +39,7 @@ from vssd.api.pbx import routes as pbx
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer
+from vssd.api.slots import history as slot_history
 from vssd.api.slots import routes as slots
 from vssd.api.trunks import routes as trunks
 from vssd.api.users import routes as users
@@ -44,8 +47,8 @@ from vssd.config.models import DEMO_CORS_ORIGINS
 
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
-AREAS = (health, metrics_route, audit, auth, users, slots, calls, pbx, trunks, monitor, autodialer, dashboard, openapi,
-         docs_ui, console)
+AREAS = (health, metrics_route, audit, auth, users, slots, slot_history, calls, pbx, trunks, monitor, autodialer,
+         dashboard, alerts, crm, openapi, docs_ui, console)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
 SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, docs_ui.setup, console.setup)

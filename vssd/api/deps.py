@@ -10,12 +10,14 @@ from aiohttp import web
 
 from vssd import __version__
 from vssd.api.ports import (
+    AlertDesk,
     AuditLog,
     AuthState,
     AutodialerDesk,
     CallDesk,
     CallFeed,
     CallFigures,
+    CrmNotes,
     DeviceCommands,
     EventSource,
     MonitorFacts,
@@ -25,6 +27,7 @@ from vssd.api.ports import (
     Readiness,
     SlotAdmin,
     SlotDirectory,
+    SlotHistory,
     TrunkAdmin,
     UserAdmin,
     UserDirectory,
@@ -79,6 +82,10 @@ class ApiDeps:
     autodialer: AutodialerDesk | None = None
     # The dashboards' call figures (None → the dashboard routes answer 503 for them).
     call_figures: CallFigures | None = None
+    # The console's reads and notes: slot transition history, stored alerts, CRM notes (None → 503).
+    slot_history: SlotHistory | None = None
+    alerts: AlertDesk | None = None
+    crm_notes: CrmNotes | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

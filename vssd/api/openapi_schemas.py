@@ -9,11 +9,13 @@ aliases (`id`/`call_id`, `skip`/`offset`) that clients may rely on without the s
 
 from __future__ import annotations
 
+from vssd.api.alerts import schema as alerts
 from vssd.api.audit import schema as audit
 from vssd.api.auth import schema as auth
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.console import schema as console
+from vssd.api.crm import schema as crm
 from vssd.api.dashboard import schema as dashboard
 from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
@@ -42,6 +44,8 @@ COMPONENTS: dict[str, Schema] = {
     "Deleted": obj(("status",), status=STR),
     **monitor.COMPONENTS,
     **dashboard.COMPONENTS,
+    **alerts.COMPONENTS,
+    **crm.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -74,4 +78,6 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **autodialer.SCHEMAS,
     **console.SCHEMAS,
     **dashboard.SCHEMAS,
+    **alerts.SCHEMAS,
+    **crm.SCHEMAS,
 }

@@ -300,3 +300,41 @@ class CallFigures(Protocol):
 
     async def figures(self, start: datetime, end: datetime, tz: str = "UTC",
                       group_id: str | None = None) -> dict[str, Any]: ...
+
+
+class SlotHistory(Protocol):
+    """A slot's stored FSM transitions (`slot_transitions`), newest first. A row: id, slot_id, at (ISO-8601
+    UTC), from_state, to_state, event and trigger (the FSM trigger), cause (None when none was given), reason
+    (the cause, else the trigger), call_id (the call the slot carried then, None when it carried none)."""
+
+    async def slot_history(self, slot_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+
+
+class AlertDesk(Protocol):
+    """Stored `system.alert`s. An alert: id, at, level and severity (info | warning | critical), source (the
+    alert's type), type, message, details, acknowledged (bool), acknowledged_at, acknowledged_by."""
+
+    async def list_alerts(self, limit: int, offset: int,
+                          filters: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int]:
+        """Newest first; filters: acknowledged (bool), level (one of the three)."""
+
+    async def acknowledge(self, alert_id: str, by: str | None) -> dict[str, Any]:
+        """Acknowledge once (a second call answers the alert as it is, unchanged) and, the first time, publish
+        `system.alert.acknowledged`. LookupError for an unknown alert."""
+
+
+class CrmNotes(Protocol):
+    """Notes on calls and leads (`crm_notes`). A note: id, call_id, lead_id, text, type, author_id, created_at
+    and timestamp (ISO-8601). `owner_of_*` answer the user id (text) the call or lead belongs to — the operator
+    bridged to the call, the lead's assigned seller —, None when nobody's; LookupError when there is no such
+    call or lead."""
+
+    async def owner_of_call(self, call_id: str) -> str | None: ...
+
+    async def owner_of_lead(self, lead_id: str) -> str | None: ...
+
+    async def add_note(self, call_id: str | None, lead_id: str | None, text: str, note_type: str,
+                       author_id: str | None) -> dict[str, Any]: ...
+
+    async def notes_for_call(self, call_id: str) -> list[dict[str, Any]]:
+        """Oldest first."""

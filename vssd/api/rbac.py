@@ -27,16 +27,18 @@ _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 VERBS = ("read", "create", "update", "delete")
 
 # The documented roles (the routes reference's "РОЛИ И ПРАВА ДОСТУПА", the operating manual's "Роли в системе",
-# the Smart Call Center API's "Roles:" per route), canonical.
+# the Smart Call Center API's "Roles:" per route), canonical. The console (issue 11) adds: a supervisor writes
+# notes on any call and acknowledges alerts; an operator's notes are on their own calls only (`crm.notes.any`).
 BUILTIN_ROLES: dict[str, list[str]] = {
     "admin": ["#"],
     "manager": ["vssd.slots.#", "vssd.calls.#", "vssd.dashboard.#", "vssd.operators.#", "vssd.queues.#",
                 "vssd.campaigns.#", "vssd.crm.#", "vssd.reports.#", "vssd.trunks.read", "vssd.cdr.read",
                 "vssd.monitor.read", "vssd.pbx.read"],
-    "supervisor": ["vssd.#.read", "vssd.reports.#", "!vssd.admin.#", "!vssd.settings.#"],
+    "supervisor": ["vssd.#.read", "vssd.reports.#", "vssd.crm.notes.#", "vssd.system.alerts.#", "!vssd.admin.#",
+                   "!vssd.settings.#"],
     "operator": ["vssd.calls.#", "vssd.slots.read", "vssd.slots.*.read", "vssd.crm.#", "vssd.guacamole.#",
-                 "vssd.dashboard.read", "vssd.operators.own.#", "!vssd.users.#", "!vssd.roles.#",
-                 "!vssd.admin.#", "!vssd.audit.#"],
+                 "vssd.dashboard.read", "vssd.operators.own.#", "!vssd.crm.notes.any.#", "!vssd.users.#",
+                 "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
     "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.calls.read", "vssd.calls.*.read", "!vssd.slots.#",
                "!vssd.calls.create", "!vssd.users.#", "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
 }

@@ -18,6 +18,7 @@ from vssd.events.catalogue import (
     RtmpStreamStop,
     SlotUpdate,
     SystemAlert,
+    SystemAlertAcknowledged,
 )
 from vssd.events.dispatcher import Emitted, EventDispatcher, Subscription, matches
 
@@ -25,5 +26,6 @@ __all__ = [
     "CATALOGUE", "GROUP_PERMISSION", "CallAnswered", "CallEnded", "CallStarted", "CallUpdate",
     "CampaignCallConnected", "CampaignCallEnded", "CampaignCallStarted", "CampaignUpdate", "Emitted", "Event",
     "EventDispatcher", "OperatorLoggedIn", "OperatorStatusChanged", "PipelineUpdate", "RtmpStreamStart",
-    "RtmpStreamStop", "SlotUpdate", "Subscription", "SystemAlert", "matches",
+    "RtmpStreamStop", "SlotUpdate", "Subscription", "SystemAlert", "SystemAlertAcknowledged",
+    "matches",
 ]

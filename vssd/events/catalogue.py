@@ -9,6 +9,7 @@ and `rtmp.*` reach `vss.events` for whoever binds a queue.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -244,6 +245,19 @@ class SystemAlert(Event):
     message: str
     timestamp: float
     details: Mapping[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))  # the stored alert's id (`POST /api/alerts/{id}/ack`)
+
+
+@catalogued
+@dataclass(frozen=True, slots=True)
+class SystemAlertAcknowledged(Event):
+    name = "system.alert.acknowledged"
+    routing_key = "system.alert.acknowledged"
+    group, permission = SYSTEM, GROUP_PERMISSION[SYSTEM]
+    summary = "A person acknowledged a stored system.alert (`POST /api/alerts/{id}/ack`): consoles clear it."
+    id: str
+    acknowledged_at: str  # ISO-8601
+    acknowledged_by: str | None
 
 
 @catalogued

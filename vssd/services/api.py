@@ -9,6 +9,8 @@ import time
 from vssd.adapters.redis_state import RedisAuthState
 from vssd.adapters.store_audit import StoreAuditLog
 from vssd.adapters.store_call_stats import StoreCallStats
+from vssd.adapters.store_crm_notes import StoreCrmNotes
+from vssd.adapters.store_slot_history import StoreSlotHistory
 from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
 from vssd.api.app import make_app
 from vssd.api.deps import ApiDeps
@@ -19,6 +21,7 @@ from vssd.config import admin_password
 from vssd.config.models import Config
 from vssd.events import EventDispatcher
 from vssd.metrics import Metrics
+from vssd.services.alerts import AlertsService
 from vssd.services.control import ControlService
 from vssd.services.dialing import DialingService
 from vssd.services.store import StoreService
@@ -28,9 +31,10 @@ class ApiService:
     name = "api"
 
     def __init__(self, config: Config, metrics: Metrics, events: EventDispatcher, readiness: Readiness,
-                 stores: StoreService, control: ControlService, dialing: DialingService) -> None:
+                 stores: StoreService, control: ControlService, dialing: DialingService,
+                 alerts: AlertsService | None = None) -> None:
         self.config, self.metrics, self.events, self.readiness = config, metrics, events, readiness
-        self.stores, self.control, self.dialing = stores, control, dialing
+        self.stores, self.control, self.dialing, self.alerts = stores, control, dialing, alerts
         self.auth_state: RedisAuthState | None = None
         self.server: ApiServer | None = None
 
@@ -78,6 +82,8 @@ class ApiService:
             auth_state=self.auth_state, audit=StoreAuditLog(store), events=self.events,
             call_desk=control.calls, pbx=control.calls, autodialer=self.dialing.desk,
             call_figures=StoreCallStats(store),
+            slot_history=StoreSlotHistory(store), crm_notes=StoreCrmNotes(store),
+            alerts=self.alerts.book if self.alerts is not None else None,
         )
 
     def _jwt_secret(self) -> str:

@@ -30,6 +30,10 @@ SLOT_CHANGE = obj((), name={"type": "string", "maxLength": 100}, device_model={"
 ADB_IN = obj(("command",), command={"enum": ["getprop", "uptime", "wm size", "dumpsys battery", "input keyevent 3",
                                              "settings get global airplane_mode_on"]})
 SLOT_OUT = ref("Slot")
+NULL_STR: Schema = {"type": ["string", "null"]}
+TRANSITION = obj(("at", "from_state", "to_state"), id=ID, slot_id=ID, at={"type": "string", "format": "date-time"},
+                 from_state=STR, to_state=STR, event=STR, trigger=STR, cause=NULL_STR, reason=NULL_STR,
+                 call_id=NULL_STR)
 
 SCHEMAS: dict[tuple[str, str], Op] = {
     ("GET", "/api/slots"): Op("List slots (bare array, X-Total-Count)", array(SLOT_OUT),
@@ -37,6 +41,8 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                      *PAGING), tag="slots"),
     ("POST", "/api/slots"): Op("Create a slot", SLOT_OUT, 201, body=SLOT_IN, tag="slots"),
     ("GET", "/api/slots/{slot_id}"): Op("One slot", SLOT_OUT, tag="slots"),
+    ("GET", "/api/slots/{slot_id}/history"): Op("The slot's FSM transitions, newest first (X-Total-Count)",
+                                                array(TRANSITION), query=PAGING, tag="slots"),
     ("PATCH", "/api/slots/{slot_id}"): Op("Update a slot", SLOT_OUT, body=SLOT_CHANGE, tag="slots"),
     ("DELETE", "/api/slots/{slot_id}"): Op("Delete a slot", ref("Deleted"), tag="slots"),
     ("POST", "/api/slots/{slot_id}/enroll"): Op("Enroll a slot", SLOT_OUT,
