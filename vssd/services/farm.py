@@ -1,5 +1,6 @@
 """The slot farm service: one supervised actor per slot, fed by the PBX link; slot transitions counted, emitted
-as `slot.update` and passed to whoever follows READY slots (the dialer)."""
+as `slot.update` (a slot entering FAULT also raises a warning `system.alert`, the Dashboard's to-do list) and
+passed to whoever follows READY slots (the dialer)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from vssd.actors.farm import SlotFarm
 from vssd.actors.supervisor import Supervisor
 from vssd.adapters.ami_calls import CallPump
 from vssd.config.models import SlotsConfig
-from vssd.events import EventDispatcher, SlotUpdate
+from vssd.events import EventDispatcher, SlotUpdate, SystemAlert
 from vssd.fsm import LoopClock, SlotEnv, Timeouts, TransitionRecorder
 from vssd.metrics import Metrics
 from vssd.services.calls import CallRouter
@@ -25,12 +26,13 @@ from vssd.tasks import TaskSet
 
 class SlotTransitions:
     """The FSM's transition listener: counted, emitted as the slot's view with the transition (`slot.update`),
-    and handed to `on_state` (slot id, new state) — the dialer's READY set."""
+    and handed to `on_state` (slot id, new state) — the dialer's READY set. Entering FAULT is also a
+    `system.alert` (warning, `slot_fault`): a phone gone, a spent restart budget — a person must look."""
 
-    def __init__(self, metrics: Metrics, events: EventDispatcher) -> None:
+    def __init__(self, metrics: Metrics, events: EventDispatcher, now: Callable[[], float] = time.time) -> None:
         self.on_state: Callable[[str, str], None] | None = None
         self.view_of: Callable[[str], dict[str, Any] | None] = lambda _slot_id: None
-        self._metrics, self._events = metrics, events
+        self._metrics, self._events, self._now = metrics, events, now
 
     def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         to_state = str(payload.get("to_state", ""))
@@ -38,8 +40,18 @@ class SlotTransitions:
         view = self.view_of(str(payload.get("slot_id", "")))
         data = {**payload, **view, "slot_id": view.get("id")} if view is not None else dict(payload)
         self._events.emit(SlotUpdate({**data, "fsm_state": to_state}))  # type: ignore[typeddict-item]
+        if to_state == "FAULT" and payload.get("from_state") != "FAULT":
+            self._alert_fault(str(payload.get("slot_id", "")), payload)
         if self.on_state is not None:
             self.on_state(str(payload.get("slot_id", "")), to_state)
+
+
+    def _alert_fault(self, slot_id: str, payload: Mapping[str, Any]) -> None:
+        cause = payload.get("cause") or payload.get("event") or "fault"
+        self._events.emit(SystemAlert(
+            type="slot_fault", severity="warning", message=f"slot {slot_id} is in FAULT ({cause})",
+            timestamp=self._now(), details={"slot_id": slot_id, "from_state": payload.get("from_state"),
+                                            "cause": cause}))
 
 
 class FarmService:
@@ -53,7 +65,7 @@ class FarmService:
         self.call_ids = call_ids
         self.stores, self.pump, self.router, self.reconciled, self.tasks = stores, pump, router, reconciled, tasks
         self.call_grace_s = call_grace_s
-        self.transitions = SlotTransitions(metrics, events)
+        self.transitions = SlotTransitions(metrics, events, clock.now)
         self.supervisor = Supervisor(clock, random.Random(),
                                      budget=(slots.restart_budget_count, slots.restart_budget_window_s),
                                      on_fault=self._on_fault)
