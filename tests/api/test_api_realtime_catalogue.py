@@ -110,3 +110,42 @@ async def test_event_reaches_the_permitted_client_only(live: LiveFactory, name: 
     finally:
         await _close(allowed)
         await _close(denied)
+
+
+async def _as(rig: Live, role: str, user_id: str, permissions: list[str]) -> aiohttp.ClientWebSocketResponse:
+    user = await rig.deps.users.find_user("admin")
+    assert user is not None
+    token = rig.deps_token(dataclasses.replace(user, id=user_id, role=role, permissions=list(permissions)))
+    session = aiohttp.ClientSession()
+    ws = await session.ws_connect(f"{rig.base}/ws/events?token={token}")
+    ws._vssd_session = session  # type: ignore[attr-defined]
+    assert (await _frame(ws))["type"] == "connected"
+    return ws
+
+
+async def _types_until_sentinel(ws: aiohttp.ClientWebSocketResponse) -> list[str]:
+    seen = []
+    while (frame := await _frame(ws))["type"] != "system.alert":
+        seen.append(frame["type"])
+    return seen
+
+
+async def test_an_operator_hears_only_their_own_calls_and_a_supervisor_all(live: LiveFactory) -> None:
+    rig: Live = await live(demo=False, slot_rate_hz=1000.0)
+    perms = ["vssd.calls.#", "vssd.system.read"]
+    mine = await _as(rig, "operator", "op-a", perms)
+    other = await _as(rig, "operator", "op-b", perms)
+    boss = await _as(rig, "supervisor", "sup-1", perms)
+    await asyncio.sleep(0)
+    try:
+        view = {**a_call(11, answered=True, ended=True), "operator_id": "op-a"}
+        rig.bus.emit(CallUpdate(view, "ended"))
+        rig.bus.emit(CallUpdate(a_call(12), "leg"))  # nobody's call yet: not an operator's
+        rig.bus.emit(SystemAlert(type="sentinel", severity="info", message="after", timestamp=0.0))
+        expected = ["call.update", "call_started", "call_answered", "call_ended"]
+        assert await _types_until_sentinel(mine) == expected
+        assert await _types_until_sentinel(other) == []
+        assert await _types_until_sentinel(boss) == [*expected, "call.update", "call_started"]
+    finally:
+        for ws in (mine, other, boss):
+            await _close(ws)

@@ -59,11 +59,16 @@ class RealtimeSettings:
     bus_queue: int = 16_384  # the hub's own subscription on the dispatcher (drop-oldest)
 
 
-def audience(topic: str) -> tuple[str, str, tuple[str, str] | None]:
-    """(group, permission, own rule) of an event by its catalogue class; the hub's own frames (`connected`,
-    `pong`) are the system group's."""
+Audience = tuple[str, str, tuple[str, str] | None, tuple[str, frozenset[str]] | None]
+
+
+def audience(topic: str) -> Audience:
+    """(group, permission, own rule, owner-only rule) of an event by its catalogue class; the hub's own frames
+    (`connected`, `pong`) are the system group's."""
     cls = CATALOGUE.get(topic)
-    return (cls.group, cls.permission, cls.own) if cls is not None else ("system", GROUP_PERMISSION["system"], None)
+    if cls is None:
+        return "system", GROUP_PERMISSION["system"], None, None
+    return cls.group, cls.permission, cls.own, cls.owner_only
 
 
 class Outgoing:
@@ -127,6 +132,12 @@ class Client:
             return False
         field, permission = own
         return str(data.get(field) or "") == self.who.user_id and self.may(permission)
+
+    def barred(self, owner_only: tuple[str, frozenset[str]] | None, data: Mapping[str, Any]) -> bool:
+        """An event for its owner alone when this client's role is one that hears only its own (`owner_only`)."""
+        if owner_only is None or self.who.role not in owner_only[1]:
+            return False
+        return not self.who.user_id or str(data.get(owner_only[0]) or "") != self.who.user_id
 
     def subscribe(self, group: str, on: bool = True) -> None:
         current = set() if self.groups is None else self.groups
@@ -252,9 +263,12 @@ class Hub:
         self.fan_out("slot.update", slot_payload(data))
 
     def fan_out(self, topic: str, data: Mapping[str, Any]) -> None:
-        event, (group, permission, own) = Outgoing(topic, data), audience(topic)
+        event, (group, permission, own, owner_only) = Outgoing(topic, data), audience(topic)
         for client in list(self.clients.values()):
-            if (client.wants(group, permission) or client.owns(group, own, data)) and not client.offer(event):
+            heard = client.wants(group, permission) or client.owns(group, own, data)
+            if not heard or client.barred(owner_only, data):
+                continue
+            if not client.offer(event):
                 self.drop(client)
 
     def join(self, client: Client) -> Client:

@@ -27,6 +27,9 @@ class Event:
     # (payload field, permission): a subscriber without `permission` still receives the event when it holds this
     # one and the field names them (an operator's own status changes)
     own: ClassVar[tuple[str, str] | None] = None
+    # (payload field, roles): a subscriber of one of these roles receives the event only when the field names
+    # them — an operator hears only their own calls, as the calls routes answer them only their own
+    owner_only: ClassVar[tuple[str, frozenset[str]] | None] = None
     derived: ClassVar[bool] = False  # emitted by the events package itself from another event (see milestones)
 
     def payload(self) -> Mapping[str, Any]:

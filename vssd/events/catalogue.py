@@ -18,6 +18,8 @@ from vssd.events.base import Event, catalogued
 
 CALLS, SLOTS, OPERATORS, CAMPAIGNS, SYSTEM, PIPELINES, RTMP = (
     "calls", "slots", "operators", "campaigns", "system", "pipelines", "rtmp")
+# The roles that hear only their own calls (`owner_only` of the call events); the calls routes answer them the same.
+OWN_CALLS_ONLY = frozenset({"operator"})
 GROUP_PERMISSION = {CALLS: "vssd.calls.read", SLOTS: "vssd.slots.read", OPERATORS: "vssd.operators.read",
                     CAMPAIGNS: "vssd.campaigns.read", SYSTEM: "vssd.system.read",
                     PIPELINES: "vssd.pipelines.read", RTMP: "vssd.rtmp.read"}
@@ -87,6 +89,7 @@ class CallUpdate(Event):
     name = "call.update"
     routing_key = "call.{what}"
     group, permission = CALLS, GROUP_PERMISSION[CALLS]
+    owner_only = ("operator_id", OWN_CALLS_ONLY)
     summary = "A call changed (leg, ringing, answered, bridged, ended): the call's whole view."
     view: CallView
     what: str = "update"  # leg | ringing | answered | bridged | ended
@@ -104,6 +107,7 @@ class CallStarted(Event):
     name = "call_started"
     routing_key = None
     group, permission = CALLS, GROUP_PERMISSION[CALLS]
+    owner_only = ("operator_id", OWN_CALLS_ONLY)
     summary = "The Smart Call Center API's call_started, derived from the first call.update of a call."
     derived = True
     call_id: str
@@ -111,6 +115,7 @@ class CallStarted(Event):
     caller_number: str | None
     timestamp: str | None
     slot_id: int | str | None = None
+    operator_id: str | None = None  # whose call (None until an operator has it); scopes it for operators
 
 
 @catalogued
@@ -119,6 +124,7 @@ class CallAnswered(Event):
     name = "call_answered"
     routing_key = None
     group, permission = CALLS, GROUP_PERMISSION[CALLS]
+    owner_only = ("operator_id", OWN_CALLS_ONLY)
     summary = "The Smart Call Center API's call_answered, derived from the first answered call.update."
     derived = True
     call_id: str
@@ -132,12 +138,14 @@ class CallEnded(Event):
     name = "call_ended"
     routing_key = None
     group, permission = CALLS, GROUP_PERMISSION[CALLS]
+    owner_only = ("operator_id", OWN_CALLS_ONLY)
     summary = "The Smart Call Center API's call_ended, derived from the call.update that ends a call."
     derived = True
     call_id: str
     end_time: str | None
     duration: float | None
     status: str | None
+    operator_id: str | None = None  # whose call; scopes it for operators
 
 
 # ---- slots -------------------------------------------------------------------------------------------------------

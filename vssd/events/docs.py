@@ -41,6 +41,8 @@ def render() -> str:
     for name, cls in CATALOGUE.items():
         key = f"`{cls.routing_key}`" if cls.routing_key else ("— (derived)" if cls.derived else "—")
         who = f"`{cls.permission}`" + (f" (own `{cls.own[0]}`: `{cls.own[1]}`)" if cls.own else "")
+        if cls.owner_only:
+            who += f" ({', '.join(sorted(cls.owner_only[1]))}: only when `{cls.owner_only[0]}` is theirs)"
         lines.append(f"| `{name}` | {cls.group} | {who} | {key} | {_fields(cls)} | {cls.summary} |")
     return "\n".join(lines) + "\n"
 

@@ -24,7 +24,7 @@ class CallMilestones:
         if call_id not in self._seen:
             out.append(CallStarted(call_id=call_id, channel_id=view.get("channel_id"),
                                    caller_number=view.get("phone_number"), timestamp=view.get("started_at"),
-                                   slot_id=view.get("slot_id")))
+                                   slot_id=view.get("slot_id"), operator_id=view.get("operator_id")))
             self._remember(call_id)
         if view.get("answered_at") and not self._seen.get(call_id):
             out.append(CallAnswered(call_id=call_id, operator_id=view.get("operator_id"),
@@ -32,7 +32,7 @@ class CallMilestones:
             self._seen[call_id] = True
         if view.get("state") == "ENDED" or view.get("ended_at") is not None:
             out.append(CallEnded(call_id=call_id, end_time=view.get("ended_at"), duration=view.get("duration"),
-                                 status=view.get("status")))
+                                 status=view.get("status"), operator_id=view.get("operator_id")))
             self._seen.pop(call_id, None)
         return out
 

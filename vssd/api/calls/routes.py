@@ -31,6 +31,7 @@ from vssd.api.routing import Route
 from vssd.api.tokens import Principal
 from vssd.calls.gate import DialRefused
 from vssd.calls.periods import PERIODS, period_window
+from vssd.events.catalogue import OWN_CALLS_ONLY
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -105,7 +106,7 @@ REFUSALS = {
     "number_daily_cap": (409, "CAP_REACHED"), "number_lifetime_cap": (409, "CAP_REACHED"),
     "sim_cap": (409, "CAP_REACHED"), "slot_cooldown": (409, "SLOT_BUSY"),
 }
-OWN_ONLY_ROLES = ("operator",)  # SPEC: an operator sees and ends only the calls they started
+OWN_ONLY_ROLES = OWN_CALLS_ONLY  # SPEC: an operator sees and ends only their own calls (so do the call events)
 HISTORY_PASSED = ("operator_id", "campaign_id")
 MAX_NUMBER = 32
 
