@@ -24,11 +24,12 @@ routes (read, patch, monitor) with one or two examples may draw no existing slot
 (enroll, restart, disable the role's own new slot instead); the autodialer's life cycle (run, pause, resume,
 stop need a campaign in the right status; requeue a lead that is `unknown`, set so in the database as a crash
 leaves it; preview confirmation a running preview campaign; DNC delete a listed number; an operator's status and
-stats their own id). They run after schemathesis and count as cases of their operation. An operation a role may
-use that still has no 2xx after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few
-examples drawn against the demo's changing state, findings (5xx, schema violations) never do. Between two roles'
-runs the demo's slots are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing
-disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
+stats their own id); an alert to acknowledge (the demo raises none); a CRM note on a call that exists. They run
+after schemathesis and count as cases of their operation. An operation a role may use that still has no 2xx
+after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few examples drawn against the
+demo's changing state, findings (5xx, schema violations) never do. Between two roles' runs the demo's slots
+are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing disabled answers 503
+SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -332,6 +334,7 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
         record("POST", "/api/pbx/route", "/api/pbx/route", {"call_id": dialled["call_id"], "exten": "1001"})
     record("POST", "/api/roles", "/api/roles", {"name": f"st_role_{who}", "permissions": ["vssd.slots.read"]})
     _autodialer(record, who, admin, login["user"]["id"], dsn)
+    _console(record, who, own_call, dsn)
     if who == "admin":  # the only role that may manage users: the others' 403s come from the fuzzing already
         _users(record)
     if who == "operator":
@@ -389,6 +392,17 @@ def _autodialer(record: Any, who: str, admin: str, user_id: str, dsn: str) -> No
     operator = user_id if who == "operator" else _an_operator(admin)
     record("PUT", "/api/operators/{operator_id}/status", f"/api/operators/{operator}/status", {"status": "busy"})
     record("GET", "/api/operators/{operator_id}/stats", f"/api/operators/{operator}/stats")
+
+
+def _console(record: Any, who: str, own_call: str, dsn: str) -> None:
+    """An alert to acknowledge (stored as the alert recorder stores a `system.alert`: the demo raises none of its
+    own), and a note on the operator's call (theirs; any call for the roles that may note any)."""
+    alert_id = str(uuid.uuid4())
+    asyncio.run(_sql(dsn, "INSERT INTO system_alerts (id, at, severity, source, message) "
+                          "VALUES ($1::uuid, now(), 'warning', 'st', 'st alert')", alert_id))
+    record("POST", "/api/alerts/{alert_id}/ack", f"/api/alerts/{alert_id}/ack")
+    record("POST", "/api/crm/note", "/api/crm/note", {"call_id": own_call, "text": f"st note by {who}"})
+    record("GET", "/api/crm/notes/{call_id}", f"/api/crm/notes/{own_call}")
 
 
 def _an_operator(admin: str) -> str:

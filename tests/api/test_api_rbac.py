@@ -84,6 +84,17 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
     # the routes reference: the operator manages calls (dispositions), not campaigns
     ("op12", "POST", "/api/autodialer/dispositions", {"call_id": "c_1", "code": "sale"}, 503),
     ("op12", "GET", "/api/autodialer/campaigns", None, 403),
+    # the console (issue 11): a slot's history as the slot; alerts are the supervisor's and admin's; notes per
+    # call ownership beyond the route's permission (tests/api/test_api_crm_notes.py)
+    ("op12", "GET", "/api/slots/44/history", None, 503),
+    ("seller1", "GET", "/api/slots/44/history", None, 403),
+    ("op12", "GET", "/api/alerts", None, 403),
+    ("mgr1", "GET", "/api/alerts", None, 403),
+    ("super1", "GET", "/api/alerts", None, 503),
+    ("super1", "POST", "/api/alerts/00000000-0000-4000-8000-000000000000/ack", None, 503),
+    ("op12", "POST", "/api/alerts/00000000-0000-4000-8000-000000000000/ack", None, 403),
+    ("super1", "POST", "/api/crm/note", {"call_id": "c_1", "text": "x"}, 503),
+    ("op12", "GET", "/api/crm/notes/c_1", None, 503),
 ]
 
 # rolecheck: (user, action in a seed spelling, allowed)
