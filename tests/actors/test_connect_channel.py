@@ -66,7 +66,7 @@ async def test_route_bridge_and_abandon_move_the_same_leg() -> None:
     live = _live(call)
     dialer = SimpleNamespace(lines=lines, counters=Counters(), live={"a1": live},
                              events=SimpleNamespace(emit=lambda event: None),
-                             operators=SimpleNamespace(give_back=lambda op: None))
+                             operators=SimpleNamespace(give_back=lambda op: None), on_connected=lambda call: None)
     await CallOutcomes._abandon(dialer, live, 2.0)  # type: ignore[arg-type]
     op = SimpleNamespace(id="u1", line_channel=lambda: "PJSIP/1001-01")
     assert await CallOutcomes._bridge(dialer, live, op, 2.0)  # type: ignore[arg-type]

@@ -74,7 +74,7 @@ def _client(user_id: str, role: str, permissions: tuple[str, ...]) -> Client:
 
 
 def test_an_operator_hears_their_own_status_changes_only() -> None:
-    group, permission, own = audience("operator_status_changed")
+    group, permission, own, _ = audience("operator_status_changed")
     me = _client("u-1", "operator", ("vssd.calls.#", "vssd.operators.own.#"))
     boss = _client("u-9", "supervisor", ("vssd.#.read",))
     mine, theirs = {"operator_id": "u-1", "status": "wrapup"}, {"operator_id": "u-2", "status": "busy"}
