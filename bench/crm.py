@@ -84,7 +84,7 @@ async def _fill(dsn: str, count: int, sellers: list[str]) -> None:
 
 
 def _mix(seller: str, day: str) -> list[str]:
-    return [f"status=callback", f"assigned_seller={seller}&status=new", f"assigned_seller={seller}",
+    return ["status=callback", f"assigned_seller={seller}&status=new", f"assigned_seller={seller}",
             f"status=won&created_from={day}T00:00:00Z&created_to={day}T23:59:59Z",
             f"created_from={day}&created_to={day}", "q=Пётр Соколов 4711", "q=9990471", "status=qualified&q=Анна",
             "status=contacted&offset=500"]
