@@ -197,6 +197,26 @@ class CampaignDesk:
             await self.dialer.campaign_changed(campaign_id)
         return {"campaign_id": campaign_id, "imported": len(ids), "rejected": rejected}
 
+    async def push_crm_leads(self, campaign_id: str, leads: Sequence[tuple[str, Mapping[str, Any]]],
+                             actor_id: str | None) -> dict[str, Any]:
+        """CRM leads (id, `{phone, name, data}`) into a campaign by the import's own path (`parse_leads`: the dial
+        gate's validity rule; the gate's DNC and caps at dial time): `{campaign_id, imported: [{crm_lead_id,
+        lead_id}], rejected: [{crm_lead_id, reason, message, phone}]}`."""
+        row = await self.campaigns.get(campaign_id)
+        if row is None:
+            raise LookupError(campaign_id)
+        valid, rejected = parse_leads([dict(item) for _, item in leads], policy=self._policy_of(row))
+        refused = {r["index"] for r in rejected}
+        kept = [crm_id for index, (crm_id, _) in enumerate(leads) if index not in refused]
+        rows = [{**lead, "crm_lead_id": crm_id, "crm_actor_id": actor_id} for lead, crm_id in zip(valid, kept,
+                                                                                               strict=True)]
+        ids = await self.leads.add_leads(campaign_id, rows) if rows else []
+        if ids and row["status"] == "running":
+            await self.dialer.campaign_changed(campaign_id)
+        return {"campaign_id": campaign_id,
+                "imported": [{"crm_lead_id": c, "lead_id": i} for c, i in zip(kept, ids, strict=True)],
+                "rejected": [{**r, "crm_lead_id": leads[r["index"]][0]} for r in rejected]}
+
     async def list_leads(self, limit: int, offset: int,
                          filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
         return await self.leads.list_leads(limit, offset, dict(filters))

@@ -13,6 +13,7 @@ and retries: vssd/adapters/store_dialer_sql.py.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ import orjson
 
 from vssd.adapters.store import Store
 from vssd.adapters.store_campaigns import CAMPAIGN_COLUMNS, StoreCampaigns
+from vssd.adapters.store_crm_sync import AFTER_OUTCOMES, after_push
 from vssd.adapters.store_dead_letters import StoreDeadLetters
 from vssd.adapters.store_dialer_sql import (
     LEAD_FINAL,
@@ -71,7 +73,8 @@ FROM upd JOIN ins ON ins.attempt_id = upd.attempt_id
 """
 
 # The attempt becomes final once (a repeated call changes nothing); the lead follows only its latest attempt,
-# and only while that attempt is open (dialing) or was written off as unknown before the outcome arrived.
+# and only while that attempt is open (dialing) or was written off as unknown before the outcome arrived; a
+# CRM lead it dials follows in the same statement (store_crm_sync.py).
 _FINISH_ATTEMPTS = """
 WITH i AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::boolean[], $5::text[], $6::float8[],
@@ -84,14 +87,15 @@ WITH i AS (
     FROM i
     WHERE d.attempt_id = i.attempt_id AND d.state <> 'final'
     RETURNING d.attempt_id, d.lead_id, i.outcome, i.lead_status, i.retry_at
-)
-UPDATE autodialer_leads l
-SET status = a.lead_status, next_attempt_at = CASE WHEN a.lead_status = 'retry' THEN to_timestamp(a.retry_at) END,
-    last_outcome = a.outcome, final_reason = CASE WHEN a.lead_status = 'retry' THEN NULL ELSE a.outcome END,
-    updated_at = now()
-FROM a
-WHERE l.id = a.lead_id AND l.last_attempt_id = a.attempt_id AND l.status IN ('dialing', 'unknown')
-"""
+), l AS (
+    UPDATE autodialer_leads l
+    SET status = a.lead_status, next_attempt_at = CASE WHEN a.lead_status = 'retry' THEN to_timestamp(a.retry_at) END,
+        last_outcome = a.outcome, final_reason = CASE WHEN a.lead_status = 'retry' THEN NULL ELSE a.outcome END,
+        updated_at = now()
+    FROM a
+    WHERE l.id = a.lead_id AND l.last_attempt_id = a.attempt_id AND l.status IN ('dialing', 'unknown')
+    RETURNING l.crm_lead_id, l.campaign_id, a.attempt_id, a.outcome
+)""" + AFTER_OUTCOMES
 
 _CLAIM_DUE = """
 WITH due AS (
@@ -239,7 +243,8 @@ class StoreLeads:
     # -- leads: import, publishing, admin --
     async def add_leads(self, campaign_id: str, leads: Sequence[Mapping[str, Any]]) -> list[int]:
         """Insert leads (status pending) in one transaction with one binary COPY; returns their ids in input
-        order. Each lead: `phone` (or `number`), optional `name`, `data` (dict), `tz`, `phone_e164`.
+        order. Each lead: `phone` (or `number`), optional `name`, `data` (dict), `tz`, `phone_e164`, and
+        `crm_lead_id` (with `crm_actor_id`, who pushed it) for a CRM lead pushed into the campaign.
         LookupError when the campaign does not exist, ValueError for a lead without a phone."""
         records = [_lead_record(campaign_id, lead) for lead in leads]
         if not records:
@@ -254,6 +259,8 @@ class StoreLeads:
             await conn.copy_records_to_table(
                 "autodialer_leads", columns=_LEAD_COPY_COLUMNS,
                 records=[(lead_id, *record) for lead_id, record in zip(ids, records, strict=True)])
+            await after_push(conn, campaign_id, [(lead["crm_lead_id"], lead.get("crm_actor_id")) for lead in leads
+                                                 if lead.get("crm_lead_id")])
             return ids
         return await in_transaction(self.store, insert, "adding leads")
 
@@ -371,7 +378,7 @@ class StoreLeads:
 _LEAD_COLUMNS = ("id, campaign_id, phone, phone_e164, name, status, attempts, max_attempts, next_attempt_at, "
                  "last_outcome, last_attempt_id, final_reason, defer_reason, tz, payload::text AS data, "
                  "created_at, updated_at")
-_LEAD_COPY_COLUMNS = ["id", "campaign_id", "phone", "name", "payload", "tz", "phone_e164"]
+_LEAD_COPY_COLUMNS = ["id", "campaign_id", "phone", "name", "payload", "tz", "phone_e164", "crm_lead_id"]
 _LEAD_FILTERS = {"campaign_id": "campaign_id = {}", "status": "status = {}",
                  "phone": "(phone = {0} OR phone_e164 = {0})"}
 _TAKE_PENDING = f"""
@@ -385,15 +392,17 @@ RETURNING {', '.join('l.' + c.strip() for c in _LEAD_COLUMNS.split(','))}
 
 
 def _lead_record(campaign_id: str, lead: Mapping[str, Any]) -> tuple[Any, ...]:
-    """(campaign_id, phone, name, payload, tz, phone_e164) for COPY; ValueError for a lead without a phone."""
+    """(campaign_id, phone, name, payload, tz, phone_e164, crm_lead_id) for COPY; ValueError for a lead without
+    a phone."""
     phone = lead.get("phone") or lead.get("number")
     if not isinstance(phone, str) or not phone.strip():
         raise ValueError("INVALID_PARAMS", f"a lead needs a phone: {dict(lead)!r}")
     data = lead.get("data") or {}
     if not isinstance(data, Mapping):
         raise ValueError("INVALID_PARAMS", "a lead's data must be an object")
+    crm = lead.get("crm_lead_id")
     return (campaign_id, phone.strip(), str(lead.get("name") or ""), jsonb_text(data), lead.get("tz") or None,
-            lead.get("phone_e164") or None)
+            lead.get("phone_e164") or None, uuid.UUID(str(crm)) if crm else None)
 
 
 def _check_end(end: AttemptEnd) -> None:

@@ -12,6 +12,7 @@ import asyncpg
 import orjson
 
 from vssd.adapters.store import Store
+from vssd.adapters.store_crm_sync import after_disposition
 from vssd.adapters.store_dialer_sql import (
     OPERATOR_STATUSES,
     filters_where,
@@ -122,12 +123,14 @@ class StoreOperators:
                               code: str, notes: str = "") -> dict[str, Any]:
         """Record a disposition. Code `dnc` also puts the attempt's (else the lead's) number on the DNC list, in
         the same transaction (ValueError("DNC_NO_NUMBER") when neither is known), and the row carries that
-        `number` (so the caller can tell the dial gate)."""
+        `number` (so the caller can tell the dial gate). The CRM lead the call dialled, if any, takes the code's
+        status in the same transaction (store_crm_sync.py)."""
         async def insert(conn: asyncpg.Connection) -> dict[str, Any]:
             row = await conn.fetchrow(
                 f"INSERT INTO dispositions (attempt_id, lead_id, operator_id, code, notes) "
                 f"VALUES ($1, $2, $3, $4, $5) RETURNING {_DISPOSITION_COLUMNS}",
                 attempt_id, lead_id, operator_id, code, notes)
+            await after_disposition(conn, attempt_id, lead_id, code, operator_id, notes)
             if code == "dnc":
                 return {**dict(row), "number": await _dnc_from_disposition(conn, attempt_id, lead_id, operator_id)}
             return dict(row)

@@ -17,6 +17,7 @@ from vssd.api.ports import (
     CallDesk,
     CallFeed,
     CallFigures,
+    CrmLeads,
     CrmNotes,
     DeviceCommands,
     EventSource,
@@ -84,6 +85,7 @@ class ApiDeps:
     slot_history: SlotHistory | None = None
     alerts: AlertDesk | None = None
     crm_notes: CrmNotes | None = None
+    crm_leads: CrmLeads | None = None
     # The dashboards' call figures (None → the dashboard routes answer 503 for them).
     call_figures: CallFigures | None = None
 

@@ -6,7 +6,7 @@ filter, paginate and serialise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -262,6 +262,12 @@ class AutodialerDesk(Protocol):
 
     async def import_leads(self, campaign_id: str, leads: list[Any]) -> dict[str, Any]: ...
 
+    async def push_crm_leads(self, campaign_id: str, leads: Sequence[tuple[str, Mapping[str, Any]]],
+                             actor_id: str | None) -> dict[str, Any]:
+        """CRM leads (id, `{phone, name, data}`) into a campaign by the import path: `{campaign_id, imported:
+        [{crm_lead_id, lead_id}], rejected: [{index, crm_lead_id, reason, message, phone}]}`; LookupError for an
+        unknown campaign."""
+
     async def preview(self, campaign_id: str) -> dict[str, Any]:
         """Preview mode: the leads held for dialing, next first."""
 
@@ -330,6 +336,37 @@ class CrmNotes(Protocol):
 
     async def notes_for_call(self, call_id: str) -> list[dict[str, Any]]:
         """Oldest first."""
+
+
+class CrmLeads(Protocol):
+    """CRM leads (`vssd.adapters.store_crm_leads.StoreCrmLeads`). A lead: id, client_name (and name), phone, email,
+    status, assigned_seller, source, campaign_id, data, created_by, last_call_id, last_call_at, last_outcome,
+    last_disposition, calls_count, created_at, updated_at. `owner` (a user id) limits every call to that seller's
+    leads (None: anyone's); a lead that is not theirs is missing (None / LookupError)."""
+
+    async def list_leads(self, filters: Mapping[str, Any], owner: str | None, limit: int,
+                         offset: int) -> tuple[list[dict[str, Any]], int]:
+        """Newest first; filters: status (list), assigned_seller, campaign_id, created_from/created_to, q."""
+
+    async def get_lead(self, lead_id: str, owner: str | None) -> dict[str, Any] | None: ...
+
+    async def find_user(self, ref: str) -> str | None:
+        """A user's id by id or username; None when there is none."""
+
+    async def create_lead(self, fields: Mapping[str, Any], data: Mapping[str, Any],
+                          actor: str | None) -> dict[str, Any]: ...
+
+    async def update_lead(self, lead_id: str, fields: Mapping[str, Any], data: Mapping[str, Any] | None,
+                          actor: str | None, owner: str | None) -> dict[str, Any]: ...
+
+    async def delete_lead(self, lead_id: str, owner: str | None) -> bool: ...
+
+    async def history(self, lead_id: str) -> list[dict[str, Any]]:
+        """Oldest first: id, event, from_status, to_status, call_id, campaign_id, actor_id, details, at."""
+
+    async def notes_for_lead(self, lead_id: str) -> list[dict[str, Any]]: ...
+
+    async def leads_by_ids(self, lead_ids: Sequence[str], owner: str | None) -> list[dict[str, Any]]: ...
 
 
 class CallFigures(Protocol):

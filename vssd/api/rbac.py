@@ -29,6 +29,7 @@ VERBS = ("read", "create", "update", "delete")
 # The documented roles (the routes reference's "РОЛИ И ПРАВА ДОСТУПА", the operating manual's "Роли в системе",
 # the Smart Call Center API's "Roles:" per route), canonical. The console (issue 11) adds: a supervisor writes
 # notes on any call and acknowledges alerts; an operator's notes are on their own calls only (`crm.notes.any`).
+# Sellers and operators work on their own CRM leads only (`crm.leads.any`: vssd.api.crm.leads).
 BUILTIN_ROLES: dict[str, list[str]] = {
     "admin": ["#"],
     "manager": ["vssd.slots.#", "vssd.calls.#", "vssd.dashboard.#", "vssd.operators.#", "vssd.queues.#",
@@ -37,9 +38,11 @@ BUILTIN_ROLES: dict[str, list[str]] = {
     "supervisor": ["vssd.#.read", "vssd.reports.#", "vssd.crm.notes.#", "vssd.system.alerts.#", "!vssd.admin.#",
                    "!vssd.settings.#"],
     "operator": ["vssd.calls.#", "vssd.slots.read", "vssd.slots.*.read", "vssd.crm.#", "vssd.guacamole.#",
-                 "vssd.dashboard.read", "vssd.operators.own.#", "!vssd.crm.notes.any.#", "!vssd.users.#",
+                 "vssd.dashboard.read", "vssd.operators.own.#", "!vssd.crm.notes.any.#", "!vssd.crm.leads.any.#",
+                 "!vssd.users.#",
                  "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
-    "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.calls.read", "vssd.calls.*.read", "!vssd.slots.#",
+    "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.calls.read", "vssd.calls.*.read", "!vssd.crm.leads.any.#",
+               "!vssd.slots.#",
                "!vssd.calls.create", "!vssd.users.#", "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
 }
 

@@ -9,6 +9,7 @@ import time
 from vssd.adapters.redis_state import RedisAuthState
 from vssd.adapters.store_audit import StoreAuditLog
 from vssd.adapters.store_call_stats import StoreCallStats
+from vssd.adapters.store_crm_leads import StoreCrmLeads
 from vssd.adapters.store_crm_notes import StoreCrmNotes
 from vssd.adapters.store_slot_history import StoreSlotHistory
 from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
@@ -82,6 +83,7 @@ class ApiService:
             auth_state=self.auth_state, audit=StoreAuditLog(store), events=self.events,
             call_desk=control.calls, pbx=control.calls, autodialer=self.dialing.desk,
             slot_history=StoreSlotHistory(store), crm_notes=StoreCrmNotes(store),
+            crm_leads=StoreCrmLeads(store),
             alerts=self.alerts.book if self.alerts is not None else None,
             call_figures=StoreCallStats(store),
         )

@@ -1,5 +1,6 @@
 """CRM notes (the WORKSPACE API's "CRM / NOTES"): `POST /api/crm/note` {call_id or lead_id, text, type?} and
-`GET /api/crm/notes/{call_id}` → `{"notes": [{text, timestamp, …}]}`, oldest first.
+`GET /api/crm/notes/{call_id}` → `{"notes": [{text, timestamp, …}]}`, oldest first. The leads' routes (and the
+notes of a lead) are `vssd.api.crm.leads`; this table carries both.
 
 Who: writing needs `vssd.crm.notes.create`, reading `vssd.crm.notes.read`; on a call (or lead) that is not the
 caller's own — the operator bridged to the call, the lead's assigned seller — also `vssd.crm.notes.any.<verb>`.
@@ -17,9 +18,10 @@ from aiohttp import web
 
 from vssd.api.authn import authenticate, require
 from vssd.api.body import object_body
+from vssd.api.crm import leads
 from vssd.api.crm.views import notes_view
 from vssd.api.deps import deps_of
-from vssd.api.errors import detail, invalid, port_call, port_or_503
+from vssd.api.errors import detail, invalid, not_found, port_call, port_or_503
 from vssd.api.ports import CrmNotes
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
@@ -73,10 +75,13 @@ def note_in(data: dict[str, Any]) -> NoteIn:
     return NoteIn(call_id.strip() if isinstance(call_id, str) else None, lead_id, text, kind.strip())
 
 
-async def _owner(notes: CrmNotes, note: NoteIn) -> str | None:
+async def _owner(request: web.Request, notes: CrmNotes, note: NoteIn) -> str | None:
     """The owner the check is against: the call's when a call is named, else the lead's (404 when either is
     unknown — a named lead must exist even beside a call)."""
     lead_owner = await port_call(notes.owner_of_lead(note.lead_id), f"lead {note.lead_id}") if note.lead_id else None
+    scope = leads.own_leads_of(request)
+    if note.lead_id and scope is not None and lead_owner != scope:
+        raise not_found(f"lead {note.lead_id} not found")  # a seller's view: another's lead is no lead
     if note.call_id is None:
         return lead_owner
     return await port_call(notes.owner_of_call(note.call_id), f"call {note.call_id}")
@@ -94,7 +99,7 @@ def _own_or_any(request: web.Request, owner: str | None, verb: str) -> str | Non
 async def add_note(request: web.Request) -> web.Response:
     note = note_in(await object_body(request))
     notes = _notes(request)
-    author = _own_or_any(request, await _owner(notes, note), "create")
+    author = _own_or_any(request, await _owner(request, notes, note), "create")
     row = await port_call(notes.add_note(note.call_id, note.lead_id, note.text, note.type, author), "note")
     return json_response(row, status=201)
 
@@ -110,4 +115,5 @@ async def call_notes(request: web.Request) -> web.Response:
 ROUTES = (
     Route("POST", "/crm/note", add_note),
     Route("GET", "/crm/notes/{call_id}", call_notes),
+    *leads.ROUTES,
 )
