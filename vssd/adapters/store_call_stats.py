@@ -36,7 +36,8 @@ EDGE_SRC = f"""
     SELECT {DIMS} FROM edge"""
 EDGE_HOURS = """
         UNION ALL
-        SELECT at, calls, CASE WHEN answered THEN calls ELSE 0 END, CASE WHEN ended AND NOT answered THEN calls ELSE 0 END
+        SELECT at, calls, CASE WHEN answered THEN calls ELSE 0 END,
+               CASE WHEN ended AND NOT answered THEN calls ELSE 0 END
         FROM edge"""
 FIGURES_TEMPLATE = f"""
 WITH grp AS (SELECT id FROM users WHERE group_id = $6){{edge_cte}}
