@@ -1,6 +1,7 @@
-"""The hourly call rollup against the calls table, in a REAL PostgreSQL: the batch writer keeps it equal to a
-fresh aggregation of `calls` through inserts, updates that change a call's outcome, operator and hour, batches
-merged in memory and an outage; migration 0004 backfills it from the calls already stored."""
+"""The call rollups against the calls table, in a REAL PostgreSQL: the batch writer keeps the hourly, the daily
+and the per-hour plot rollups each equal to a fresh aggregation of `calls` through inserts, updates that change a
+call's outcome, operator, hour and day, batches merged in memory and an outage; migrations 0004 and 0012
+backfill them from the calls already stored."""
 
 from __future__ import annotations
 
@@ -20,15 +21,32 @@ ROLLED = """SELECT bucket, user_id, campaign_id, outcome, ended, answered, sum(c
             FROM {} GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(calls) <> 0 ORDER BY 1, 2, 3, 4, 5, 6"""
 
 
+DAY = "date_trunc('day', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+DAILY = ROLLED.replace("SELECT bucket,", "SELECT day,")
+PER_DAY = f"(SELECT {DAY} AS day, * FROM call_rollup_source) s"
+HOURS = """SELECT bucket, sum(calls) AS calls, sum(answered) AS answered, sum(missed) AS missed FROM {}
+           GROUP BY 1 HAVING sum(calls) <> 0 ORDER BY 1"""
+PER_HOUR = """(SELECT bucket, calls, CASE WHEN answered THEN calls ELSE 0 END AS answered,
+                      CASE WHEN ended AND NOT answered THEN calls ELSE 0 END AS missed FROM call_rollup_source) s"""
+
+
+async def _same(conn: asyncpg.Connection, kept_sql: str, fresh_sql: str) -> list[asyncpg.Record]:
+    kept, fresh = await conn.fetch(kept_sql), await conn.fetch(fresh_sql)
+    assert [tuple(r) for r in kept] == [tuple(r) for r in fresh]
+    return kept
+
+
 async def _consistent(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    kept = await conn.fetch(ROLLED.format("call_rollup_hourly"))
-    scanned = await conn.fetch(ROLLED.format("call_rollup_source"))
-    assert [tuple(r) for r in kept] == [tuple(r) for r in scanned]
+    """Each rollup equals a fresh aggregation of the calls; the hourly rows."""
+    kept = await _same(conn, ROLLED.format("call_rollup_hourly"), ROLLED.format("call_rollup_source"))
+    daily = await _same(conn, DAILY.format("call_rollup_daily"), DAILY.format(PER_DAY))
+    hours = await _same(conn, HOURS.format("call_rollup_hours"), HOURS.format(PER_HOUR))
+    assert sum(r["calls"] for r in daily) == sum(r["calls"] for r in hours) == sum(r["calls"] for r in kept)
     return kept
 
 
 def _random_fields(rng: random.Random, users: list[str]) -> dict[str, object]:
-    start = T0 + timedelta(minutes=rng.randrange(0, 600))
+    start = T0 + timedelta(minutes=rng.randrange(0, 2400))  # across UTC midnights: calls move between days
     outcome = rng.choice(OUTCOMES)
     fields: dict[str, object] = {"originated_at": start, "status": "ENDED", "outcome": outcome,
                                  "ring_s": float(rng.randrange(1, 40)), "campaign_id": rng.choice(["", "cmp_a"])}
