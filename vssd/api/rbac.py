@@ -37,7 +37,10 @@ BUILTIN_ROLES: dict[str, list[str]] = {
     "operator": ["vssd.calls.#", "vssd.slots.read", "vssd.slots.*.read", "vssd.crm.#", "vssd.guacamole.#",
                  "vssd.dashboard.read", "vssd.operators.own.#", "!vssd.users.#", "!vssd.roles.#",
                  "!vssd.admin.#", "!vssd.audit.#"],
-    "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.calls.read", "vssd.calls.*.read", "!vssd.slots.#",
+    # A seller's campaigns are their own (vssd/api/autodialer/scope.py): they create, read and run those.
+    "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.campaigns.read", "vssd.campaigns.*.read", "vssd.campaigns.create",
+               "vssd.campaigns.update", "vssd.campaigns.*.update", "!vssd.campaigns.dnc.#", "vssd.calls.read",
+               "vssd.calls.*.read", "!vssd.slots.#",
                "!vssd.calls.create", "!vssd.users.#", "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
 }
 
