@@ -24,7 +24,6 @@ async def test_a_campaign_from_a_csv_shows_its_rejections_then_runs_and_its_figu
     name = f"Осенняя акция {uuid.uuid4().hex[:4]}"
     await login(page, path="/campaigns")
     await expect(page.get_by_test_id("campaigns").locator("tbody tr").first).to_be_visible()
-    await shot(page, "campaigns-list")
 
     await page.get_by_test_id("campaign-new").click()
     await page.get_by_test_id("campaign-submit").click()  # empty name, refused before anything is sent
@@ -69,10 +68,16 @@ async def test_a_campaign_from_a_csv_shows_its_rejections_then_runs_and_its_figu
     await page.wait_for_function("() => Number(document.querySelector('[data-testid=campaign-plot-box]')"
                                  ".dataset.points) >= 4", timeout=60_000)
     await expect(page.get_by_test_id("campaign-processed")).not_to_have_text("0")
-    await expect(page.locator("[data-testid=campaign-leads] .lead:not(.ls-queued):not(.ls-pending)").first).to_be_visible()
+    settled = page.locator("[data-testid=campaign-leads] .lead:not(.ls-queued):not(.ls-pending)")
+    await expect(settled.first).to_be_visible()
     await shot(page, "campaign-detail")
     _, after = await api("GET", f"/api/autodialer/campaigns/{campaign_id}/status", await token_for())
     assert after["attempts"] >= 1 and after["leads_total"] == 4
+
+    await page.get_by_role("link", name="← Все кампании").click()
+    row = page.get_by_test_id("campaigns").locator("tbody tr", has_text=name)
+    await expect(row.get_by_test_id("campaign-status")).to_have_attribute("data-status", "running")
+    await shot(page, "campaigns-list")
 
 
 async def make_room(campaign_id: str) -> None:
@@ -88,8 +93,9 @@ async def make_room(campaign_id: str) -> None:
 
 async def seller(admin: str, tag: str) -> tuple[str, str]:
     username = f"seller_{tag}_{uuid.uuid4().hex[:6]}"
+    email = f"{username[-6:]}{tag}@example.com"
     status, body = await api("POST", "/api/users", admin, {"username": username, "password": "sell-pw-1",
-                                                            "role": "seller", "email": f"{username[-6:]}{tag}@example.com"})
+                                                            "role": "seller", "email": email})
     assert status == 201, body
     return username, "sell-pw-1"
 
