@@ -35,7 +35,7 @@ from vssd.metrics import Metrics, make_registry
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "test-jwt-secret-0123456789abcdef0123456789"
 PASSWORDS = {"admin": "admin123", "op12": "1234-op", "seller1": "s3ll3r!", "gone": "inactive-pw",
-             "super1": "sup3rvise", "mgr1": "m4nager"}
+             "super1": "sup3rvise", "mgr1": "m4nager", "seller2": "s3ll3r-2"}
 
 
 def slot(n: int, *, type: str, status: str, fsm_state: str, trunk_id: int, **more: Any) -> dict[str, Any]:
@@ -122,6 +122,7 @@ async def _seed_users(dsn: str, spill: Path) -> None:
         await add_user(store, "op12", PASSWORDS["op12"], role="operator", email="Op12@Example.com",
                        name="Иван Петров")
         await add_user(store, "seller1", PASSWORDS["seller1"], role="seller", email="seller1@example.com")
+        await add_user(store, "seller2", PASSWORDS["seller2"], role="seller", email="seller2@example.com")
         await add_user(store, "gone", PASSWORDS["gone"], role="operator", active=False)
         await add_user(store, "super1", PASSWORDS["super1"], role="supervisor", email="super1@example.com")
         await add_user(store, "mgr1", PASSWORDS["mgr1"], role="manager", email="mgr1@example.com")
@@ -139,7 +140,7 @@ async def _admin_sql(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def users_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database with admin, op12 (operator), seller1 (seller), gone (inactive), super1
+    """A migrated database with admin, op12 (operator), seller1 and seller2 (sellers), gone (inactive), super1
     (supervisor) and mgr1 (manager)."""
     require_service("postgresql", 5432)
     name = f"vssd_t_api_{uuid.uuid4().hex[:10]}"

@@ -71,7 +71,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
     ("seller1", "GET", "/api/operators", None, 403),
     # the routes reference: seller works with leads, never starts calls; supervisor watches, changes nothing
     ("seller1", "GET", "/api/autodialer/leads", None, 503),
-    ("seller1", "POST", "/api/autodialer/run-campaign", {"campaign_id": "c1"}, 403),
+    ("seller1", "POST", "/api/autodialer/run-campaign", {"campaign_id": "c1"}, 503),  # their own only (scope.py)
+    ("seller1", "POST", "/api/autodialer/dnc", {"number": "+79990001111"}, 403),
     ("super1", "GET", "/api/autodialer/campaigns", None, 503),
     ("super1", "GET", "/api/autodialer/campaigns/c1/status", None, 503),
     ("super1", "POST", "/api/autodialer/run-campaign", {"campaign_id": "c1"}, 403),

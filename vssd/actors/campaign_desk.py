@@ -37,8 +37,8 @@ class CampaignRows(Protocol):
 
     async def get(self, campaign_id: str) -> dict[str, Any] | None: ...
 
-    async def list(self, limit: int = 50, offset: int = 0,
-                   status: str | None = None) -> tuple[list[dict[str, Any]], int]: ...
+    async def list(self, limit: int = 50, offset: int = 0, status: str | None = None,
+                   created_by: str | None = None) -> tuple[list[dict[str, Any]], int]: ...
 
     async def set_status(self, campaign_id: str, status: str,
                          only_from: Sequence[str] | None = None) -> dict[str, Any] | None: ...
@@ -72,8 +72,8 @@ class DncRows(Protocol):
 
 
 class DeadLetterRows(Protocol):
-    async def list(self, limit: int = 50, offset: int = 0, reason: str | None = None,
-                   campaign_id: str | None = None) -> tuple[list[dict[str, Any]], int]: ...
+    async def list(self, limit: int = 50, offset: int = 0, reason: str | None = None, campaign_id: str | None = None,
+                   created_by: str | None = None) -> tuple[list[dict[str, Any]], int]: ...
 
 
 class OperatorRows(Protocol):
@@ -110,7 +110,9 @@ class CampaignDesk:
     # ---- campaigns -----------------------------------------------------------------------------------------
     async def list_campaigns(self, limit: int, offset: int,
                              filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
-        rows, total = await self.campaigns.list(limit, offset, filters.get("status"))
+        """Filters `status`, `created_by` (a user id: that user's campaigns only)."""
+        rows, total = await self.campaigns.list(limit, offset, filters.get("status") or None,
+                                                filters.get("created_by") or None)
         return [campaign_view(r) for r in rows], total
 
     async def create_campaign(self, name: str, leads: list[Any] | None, settings: Mapping[str, Any],
@@ -266,7 +268,8 @@ class CampaignDesk:
 
     async def list_dead_letters(self, limit: int, offset: int,
                                 filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
-        return await self.dead_letters.list(limit, offset, filters.get("reason"), filters.get("campaign_id"))
+        return await self.dead_letters.list(limit, offset, filters.get("reason"), filters.get("campaign_id"),
+                                            filters.get("created_by"))
 
     # ---- operators -------------------------------------------------------------------------------------------
     def list_operators(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:

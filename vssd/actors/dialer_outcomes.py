@@ -159,9 +159,12 @@ class CallOutcomes(DialerState):
         if live.operator is not None:  # connect → free again, wrap-up included (what `busy_since` spans)
             live.run.pacer.observe_release(now, now - (live.connected_at or now) + self.operators.wrapup_s)
             self.operators.call_ended(live.operator)
+        pacer = live.run.pacer
         self.events.emit(CampaignCallEnded(
             call_id=live.attempt_id, campaign_id=live.run.id, lead_id=live.lead_id, outcome=str(outcome),
-            duration=call.talk_s or 0, status="completed" if call.answered_at is not None else "failed", end_time=now))
+            duration=call.talk_s or 0, status="completed" if call.answered_at is not None else "failed", end_time=now,
+            dial_level=round(pacer.dial_level, 3), abandon_rate=round(pacer.abandon_rate, 5),
+            abandon_cap=pacer.abandon_cap))
         self.wake()
 
 

@@ -51,6 +51,9 @@ GROUP BY p.g, p.ps, p.pe ORDER BY p.g
 """
 
 
+_CAMPAIGN_FILTERS = {"status": "status = {}", "created_by": "created_by = {}::uuid"}
+
+
 def _rate(abandoned: int, answered: int) -> float:
     return abandoned / answered if answered else 0.0
 
@@ -79,9 +82,9 @@ class StoreCampaigns:
         return row_dict(row, "settings")
 
     async def list(self, limit: int = 50, offset: int = 0,
-                   status: str | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Newest first, and the total."""
-        where, args = filters_where({"status": status}, {"status": "status = {}"})
+                   status: str | None = None, created_by: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Newest first, and the total; `created_by` (a user id) keeps that user's campaigns only."""
+        where, args = filters_where({"status": status, "created_by": created_by}, _CAMPAIGN_FILTERS)
         return await page_of(self.store, CAMPAIGN_COLUMNS, "campaigns", where, args, "created_at DESC, id",
                            limit, offset, "settings")
 

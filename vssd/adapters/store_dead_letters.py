@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from vssd.adapters.store import Store
-from vssd.adapters.store_dialer_sql import filters_where, in_transaction, jsonb_text, no_nul, page_of
+from vssd.adapters.store_dialer_sql import OWNED_BY, filters_where, in_transaction, jsonb_text, no_nul, page_of
 
 _DEAD_COLUMNS = "id, queue, reason, message_id, lead_id, campaign_id, body, headers::text AS headers, created_at"
 _ADD_DEAD = """
@@ -44,9 +44,10 @@ class StoreDeadLetters:
         return await in_transaction(self.store, insert, "storing a dead letter")
 
     async def list(self, limit: int = 50, offset: int = 0, reason: str | None = None,
-                   campaign_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Newest first, and the total."""
-        where, args = filters_where({"reason": reason, "campaign_id": campaign_id},
-                               {"reason": "reason = {}", "campaign_id": "campaign_id = {}"})
+                   campaign_id: str | None = None, created_by: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Newest first, and the total; `created_by` keeps the dead letters of that user's campaigns."""
+        where, args = filters_where({"reason": reason, "campaign_id": campaign_id, "created_by": created_by},
+                                    {"reason": "reason = {}", "campaign_id": "campaign_id = {}",
+                                     "created_by": OWNED_BY})
         return await page_of(self.store, _DEAD_COLUMNS, "dead_letters", where, args, "created_at DESC, id DESC",
                            limit, offset, "headers")

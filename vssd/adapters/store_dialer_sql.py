@@ -110,6 +110,10 @@ def row_dict(record: asyncpg.Record | None, *json_columns: str) -> dict[str, Any
     return row
 
 
+# A user's campaigns, for the tables that carry a campaign id (leads, dead letters): a seller sees only theirs.
+OWNED_BY = "campaign_id IN (SELECT id FROM campaigns WHERE created_by = {}::uuid)"
+
+
 def filters_where(filters: Mapping[str, Any], known: Mapping[str, str]) -> tuple[str, list[Any]]:
     """A WHERE clause from the filters in `known` (name → template with `{}` for the parameter); None and ''
     are skipped, unknown names raise ValueError."""

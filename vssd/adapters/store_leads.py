@@ -26,6 +26,7 @@ from vssd.adapters.store_crm_sync import AFTER_OUTCOMES, after_push
 from vssd.adapters.store_dead_letters import StoreDeadLetters
 from vssd.adapters.store_dialer_sql import (
     LEAD_FINAL,
+    OWNED_BY,
     filters_where,
     in_transaction,
     jsonb_text,
@@ -288,7 +289,8 @@ class StoreLeads:
 
     async def list_leads(self, limit: int = 50, offset: int = 0,
                          filters: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Lead rows by id, and the total; filters `campaign_id`, `status`, `phone` (matches phone or E.164)."""
+        """Lead rows by id, and the total; filters `campaign_id`, `status`, `phone` (matches phone or E.164),
+        `created_by` (the leads of that user's campaigns)."""
         where, args = filters_where(filters or {}, _LEAD_FILTERS)
         return await page_of(self.store, _LEAD_COLUMNS, "autodialer_leads", where, args, "id", limit, offset, "data")
 
@@ -380,7 +382,7 @@ _LEAD_COLUMNS = ("id, campaign_id, phone, phone_e164, name, status, attempts, ma
                  "created_at, updated_at")
 _LEAD_COPY_COLUMNS = ["id", "campaign_id", "phone", "name", "payload", "tz", "phone_e164", "crm_lead_id"]
 _LEAD_FILTERS = {"campaign_id": "campaign_id = {}", "status": "status = {}",
-                 "phone": "(phone = {0} OR phone_e164 = {0})"}
+                 "phone": "(phone = {0} OR phone_e164 = {0})", "created_by": OWNED_BY}
 _TAKE_PENDING = f"""
 WITH p AS (
     SELECT id FROM autodialer_leads WHERE campaign_id = $1 AND status = 'pending'

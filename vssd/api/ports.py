@@ -240,7 +240,8 @@ class PbxDesk(Protocol):
 
 class AutodialerDesk(Protocol):
     """Campaigns, leads, DNC, dead letters, dispositions and operators (`vssd.actors.campaign_desk.CampaignDesk`).
-    Errors: LookupError → 404, ValueError(code, message) → 409 (CONFLICT) / 422."""
+    Errors: LookupError → 404, ValueError(code, message) → 409 (CONFLICT) / 422. The campaign, lead and dead-letter
+    lists take a `created_by` filter (a user id): what a seller may see (vssd/api/autodialer/scope.py)."""
 
     async def list_campaigns(self, limit: int, offset: int,
                              filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]: ...

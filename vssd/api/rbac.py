@@ -39,10 +39,11 @@ BUILTIN_ROLES: dict[str, list[str]] = {
                    "!vssd.settings.#"],
     "operator": ["vssd.calls.#", "vssd.slots.read", "vssd.slots.*.read", "vssd.crm.#", "vssd.guacamole.#",
                  "vssd.dashboard.read", "vssd.operators.own.#", "!vssd.crm.notes.any.#", "!vssd.crm.leads.any.#",
-                 "!vssd.users.#",
-                 "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
-    "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.calls.read", "vssd.calls.*.read", "!vssd.crm.leads.any.#",
-               "!vssd.slots.#",
+                 "!vssd.users.#", "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
+    # A seller's campaigns are their own (vssd/api/autodialer/scope.py): they create, read and run those.
+    "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.campaigns.read", "vssd.campaigns.*.read", "vssd.campaigns.create",
+               "vssd.campaigns.update", "vssd.campaigns.*.update", "!vssd.campaigns.dnc.#", "vssd.calls.read",
+               "vssd.calls.*.read", "!vssd.crm.leads.any.#", "!vssd.slots.#",
                "!vssd.calls.create", "!vssd.users.#", "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
 }
 

@@ -233,7 +233,8 @@ class CampaignCallEnded(Event):
     name = "campaign.call_ended"
     routing_key = "call.ended"
     group, permission = CAMPAIGNS, GROUP_PERMISSION[CAMPAIGNS]
-    summary = "A campaign attempt was settled: its stored outcome."
+    summary = ("A campaign attempt was settled: its stored outcome, and the campaign's pacing after it (dial level, "
+               "the compliance period's abandon rate and its cap, as fractions).")
     call_id: str
     campaign_id: str
     lead_id: str | int | None
@@ -241,6 +242,9 @@ class CampaignCallEnded(Event):
     duration: float
     status: str  # completed | failed
     end_time: float
+    dial_level: float | None = None  # calls in flight per free operator after the pacer's last decision
+    abandon_rate: float | None = None  # abandons / answers in the current compliance period (0..1)
+    abandon_cap: float | None = None  # the campaign's abandon cap (0..1)
 
 
 # ---- system ------------------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ list, dead letters, dispositions.
 - `GET|POST /api/autodialer/dnc`, `DELETE /api/autodialer/dnc/{number}`; `GET /api/autodialer/dead-letters`;
 - `POST /api/autodialer/dispositions` (an operator's outcome of a call; `dnc` feeds the DNC list).
 
+A seller reads and runs only the campaigns they created, and only their leads and dead letters (scope.py).
+
 
 Operators (the Smart Call Center API): `GET /api/operators` (filters status, group_id; limit/offset, X-Total-Count),
 `PUT /api/operators/{operator_id}/status` (online | busy | offline; an operator may set their own),
@@ -29,6 +31,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from vssd.api.authn import authenticate, require
+from vssd.api.autodialer.scope import check_campaign, scoped
 from vssd.api.autodialer.views import dnc_removed_view
 from vssd.api.body import object_body, optional_body
 from vssd.api.deps import deps_of
@@ -91,8 +94,8 @@ async def list_campaigns(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status and status not in CAMPAIGN_STATUSES:
         raise invalid([detail(["query", "status"], f"must be one of {', '.join(CAMPAIGN_STATUSES)}")])
-    rows, total = await port_call(_desk(request).list_campaigns(page.limit, page.offset, {"status": status or ""}),
-                                  "campaigns")
+    filters = scoped(request, {"status": status or ""})
+    rows, total = await port_call(_desk(request).list_campaigns(page.limit, page.offset, filters), "campaigns")
     return list_response(rows, total)
 
 
@@ -112,6 +115,7 @@ def _campaign_read(method: str) -> Any:
     """A GET of one campaign's view by `AutodialerDesk.<method>` (the campaign, its status, its preview)."""
     async def handler(request: web.Request) -> web.Response:
         cid = request.match_info["campaign_id"]
+        await check_campaign(request, _desk(request), cid)
         return json_response(await port_call(getattr(_desk(request), method)(cid), f"campaign {cid}"))
     handler.__name__ = method
     return needs("vssd.campaigns.{campaign_id}.read")(handler)
@@ -131,10 +135,12 @@ async def campaign_ledger(request: web.Request) -> web.Response:
         days = -1.0
     if not 1 <= days <= 366:
         raise invalid([detail(["query", "period_days"], "must be a number from 1 to 366")])
+    await check_campaign(request, _desk(request), cid)
     return json_response(await port_call(_desk(request).ledger(cid, days), f"campaign {cid}"))
 
 
 async def _act(request: web.Request, campaign_id: str, action: str) -> web.Response:
+    await check_campaign(request, _desk(request), campaign_id)
     return json_response(await port_call(_desk(request).set_campaign(campaign_id, action), f"campaign {campaign_id}"))
 
 
@@ -152,6 +158,7 @@ async def resume_by_path(request: web.Request) -> web.Response:
 async def run_campaign(request: web.Request) -> web.Response:
     data = await object_body(request)
     cid = _campaign_id(data.get("campaign_id"), ["body", "campaign_id"])
+    await check_campaign(request, _desk(request), cid)
     view = await port_call(_desk(request).run_campaign(cid, _leads(data.get("leads")), _user(request)),
                            f"campaign {cid}")
     return json_response(view)
@@ -181,6 +188,7 @@ async def confirm_preview(request: web.Request) -> web.Response:
     count = data.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
         raise invalid([detail(["body", "count"], "must be an integer from 1 to 100")])
+    await check_campaign(request, _desk(request), cid)
     return json_response(await port_call(_desk(request).confirm_preview(cid, count), f"campaign {cid}"))
 
 
@@ -188,6 +196,7 @@ async def confirm_preview(request: web.Request) -> web.Response:
 @needs("vssd.campaigns.{campaign_id}.update")
 async def import_leads(request: web.Request) -> web.Response:
     cid = request.match_info["campaign_id"]
+    await check_campaign(request, _desk(request), cid)
     if request.content_type in ("text/csv", "application/csv", "text/plain"):
         raw = await request.read()
         if len(raw) > MAX_CSV_BYTES:
@@ -208,7 +217,7 @@ async def list_leads(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status and status not in LEAD_STATUSES:
         raise invalid([detail(["query", "status"], f"must be one of {', '.join(LEAD_STATUSES)}")])
-    filters = {k: request.query[k] for k in ("campaign_id", "status", "phone") if request.query.get(k)}
+    filters = scoped(request, {k: request.query[k] for k in ("campaign_id", "status", "phone") if request.query.get(k)})
     rows, total = await port_call(_desk(request).list_leads(page.limit, page.offset, filters), "leads")
     return list_response(rows, total)
 
@@ -266,7 +275,7 @@ async def remove_dnc(request: web.Request) -> web.Response:
 @needs("vssd.campaigns.read")
 async def list_dead_letters(request: web.Request) -> web.Response:
     page = page_of(request.query, default_limit=50, max_limit=1000)
-    filters = {k: request.query[k] for k in ("reason", "campaign_id") if request.query.get(k)}
+    filters = scoped(request, {k: request.query[k] for k in ("reason", "campaign_id") if request.query.get(k)})
     rows, total = await port_call(_desk(request).list_dead_letters(page.limit, page.offset, filters), "dead letters")
     return list_response(rows, total)
 

@@ -71,8 +71,9 @@ export function Table({ columns, rows, onRow, empty, rowKey = (r) => r.id, testi
   </table>`;
 }
 
-// A uPlot chart. `data` is uPlot's columnar data ([xs, ys1, ys2…]); `series` its series options after the x one.
-export function Plot({ data, series, height = 220, testid, scales, axes }) {
+// A uPlot chart. `data` is uPlot's columnar data ([xs, ys1, ys2…]); `series` its series options after the x one
+// (`x`: the x series' options, e.g. its legend label).
+export function Plot({ data, series, height = 220, testid, scales, axes, x = {} }) {
   const box = useRef(null);
   const chart = useRef(null);
   useEffect(() => {
@@ -80,7 +81,7 @@ export function Plot({ data, series, height = 220, testid, scales, axes }) {
     import("../vendor/uPlot.esm.js").then(({ default: uPlot }) => {
       if (!alive || !box.current) return;
       const width = box.current.clientWidth || 600;
-      chart.current = new uPlot({ width, height, series: [{}, ...series], scales, axes }, data, box.current);
+      chart.current = new uPlot({ width, height, series: [x, ...series], scales, axes }, data, box.current);
     });
     const resize = () => { if (chart.current && box.current) chart.current.setSize({ width: box.current.clientWidth, height }); };
     window.addEventListener("resize", resize);
