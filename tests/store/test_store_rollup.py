@@ -1,6 +1,6 @@
 """The call rollups against the calls table, in a REAL PostgreSQL: the batch writer keeps the hourly, the daily
 and the per-hour plot rollups each equal to a fresh aggregation of `calls` through inserts, updates that change a
-call's outcome, operator, hour and day, batches merged in memory and an outage; migrations 0004 and 0012
+call's outcome, operator, hour and day, batches merged in memory and an outage; migrations 0004 and 0007
 backfill them from the calls already stored."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The dashboards' call figures over a time window, from the rollups the batch writer keeps (migrations 0004 and
-0012, `store_rollup`): never a scan of every call. The whole UTC days of the window are read from
+0007, `store_rollup`): never a scan of every call. The whole UTC days of the window are read from
 `call_rollup_daily`, the whole UTC hours beside them from `call_rollup_hourly`, and the partial hours at the edges
 (a time zone at :30 or :45) from `call_rollup_source` through `calls_at_idx`. One GROUP BY with GROUPING SETS
 gives the totals, the operators and the campaigns in one pass; the calls per hour of day come from

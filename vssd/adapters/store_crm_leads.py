@@ -1,4 +1,4 @@
-"""`vssd.api.ports.CrmLeads` on `crm_leads` and `crm_lead_history` (migrations 0001 and 0011).
+"""`vssd.api.ports.CrmLeads` on `crm_leads` and `crm_lead_history` (migrations 0001 and 0006).
 
 Every change and its history row are one transaction. `owner` (a user id, or None for "anyone's") scopes every
 read and write: a lead that is not the owner's is answered as missing, so a seller cannot tell another seller's

@@ -1,4 +1,4 @@
-"""What the autodialer's writes do to the CRM lead they dial (`autodialer_leads.crm_lead_id`, migration 0011).
+"""What the autodialer's writes do to the CRM lead they dial (`autodialer_leads.crm_lead_id`, migration 0006).
 
 One lead, not two tables: the statement that makes a call's attempt final (`store_leads._FINISH_ATTEMPTS`) ends
 with `AFTER_OUTCOMES`, and the transaction that records an operator's disposition

@@ -1,5 +1,5 @@
 """The call rollups, kept by the batch writer in its own transaction: `call_rollup_hourly` (migration 0004) and
-the coarser `call_rollup_daily` and `call_rollup_hours` (migration 0012) the dashboards read over long periods.
+the coarser `call_rollup_daily` and `call_rollup_hours` (migration 0007) the dashboards read over long periods.
 
 A batch's calls are upserts: a call first written ringing comes back answered, then ended, and may move to another
 hour once its dial time is known. So for the calls a batch touches the writer takes their contributions
