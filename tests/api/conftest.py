@@ -26,6 +26,7 @@ from vssd.adapters.store_users import (
 )
 from vssd.api import tokens
 from vssd.api.app import make_app
+from vssd.api.audit_log import AUDIT
 from vssd.api.deps import ApiDeps
 from vssd.api.rbac import BUILTIN_ROLES
 from vssd.api.realtime import HUB, Hub
@@ -177,6 +178,10 @@ class Rig:
                                       json={"username": username, "password": PASSWORDS[username]})
         assert resp.status == 200, await resp.text()
         return (await resp.json())["token"]
+
+    async def flush_audit(self) -> None:
+        """Write the audit queue's pending entries now (a test reading the table itself; the API's reads flush)."""
+        await self.client.app[AUDIT].flush()  # type: ignore[attr-defined]
 
     async def token(self, username: str = "admin") -> str:
         """An access token for a stored user, minted without the (slow, argon2) login round-trip."""

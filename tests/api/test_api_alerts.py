@@ -113,6 +113,7 @@ async def test_ack_once_audited_and_published(make_rig: RigFactory, console_stor
     assert await resp.json() == []
     resp = await rig.client.get("/api/alerts?acknowledged=true", headers=supervisor)
     assert [r["id"] for r in await resp.json()] == [alert.id]
+    await rig.flush_audit()
     rows = await console_store.pool.fetch("SELECT username, action, outcome FROM security_audit_log ORDER BY id")
     assert [tuple(r) for r in rows] == [("super1", "POST /api/alerts/{alert_id}/ack", "ok"),
                                         ("admin", "POST /api/alerts/{alert_id}/ack", "ok")]

@@ -51,6 +51,7 @@ async def test_audit_in_the_store(make_rig, fresh_store: Store) -> None:
     await add_user(fresh_store, "seller1", "s3ll3r!", role="seller")
     rig: Rig = await make_rig(users=StoreUserDirectory(fresh_store), audit=StoreAuditLog(fresh_store))
     admin_id, seller_id = await _writes(rig)
+    await rig.flush_audit()
     rows = await fresh_store.pool.fetch("SELECT user_id::text AS u, action, outcome, host(ip) AS ip "
                                         "FROM security_audit_log ORDER BY id")
     assert [(r["u"], r["action"], r["outcome"]) for r in rows] == [
@@ -92,8 +93,8 @@ async def test_a_failing_or_stuck_audit_sink_never_fails_the_request(make_rig, m
         async def record(self, entry: dict) -> None:
             await asyncio.Event().wait()
 
-    monkeypatch.setattr("vssd.api.audit_log.RECORD_TIMEOUT_S", 0.05)
-    for sink in (Broken(), Stuck()):
+    monkeypatch.setattr("vssd.api.audit_log.DRAIN_TIMEOUT_S", 0.05)
+    for sink in (Broken(), Stuck()):  # recording only queues; the queue meets the sink later
         rig: Rig = await make_rig(audit=sink)
         resp = await rig.client.post("/api/auth/login", json={"username": "admin", "password": "admin123"})
         assert resp.status == 200

@@ -54,6 +54,7 @@ async def test_an_operator_notes_their_own_call(make_rig: RigFactory, console_st
     assert body["total"] == 2 and body["notes"][0]["timestamp"] == note["created_at"]
     rows = await console_store.pool.fetch("SELECT author_id::text AS a, text FROM crm_notes ORDER BY id")
     assert [r["a"] for r in rows] == [ids["op12"], ids["op12"]]
+    await rig.flush_audit()
     audit = await console_store.pool.fetch("SELECT username, action, outcome FROM security_audit_log ORDER BY id")
     assert [tuple(r) for r in audit] == [("op12", "POST /api/crm/note", "ok")] * 2
 
@@ -67,8 +68,9 @@ async def test_not_on_another_operators_call_but_a_supervisor_may(make_rig: RigF
         status, body = await _notes(rig, "op12", call_id)
         assert (status, body["code"]) == (403, "PERMISSION_DENIED")
     assert await console_store.pool.fetchval("SELECT count(*) FROM crm_notes") == 0
+    await rig.flush_audit()
     denied = await console_store.pool.fetchval("SELECT count(*) FROM security_audit_log WHERE outcome = 'denied'")
-    assert denied == 2
+    assert denied == 4  # the refused writes and the refused reads
     for who in ("super1", "admin"):
         status, note = await _post(rig, who, {"call_id": "c_101", "text": f"checked by {who}"})
         assert status == 201, note

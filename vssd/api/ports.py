@@ -90,13 +90,14 @@ class AuthState(Protocol):
 
 class AuditLog(Protocol):
     """The security audit trail. An entry: at (ISO-8601), user_id, username, role, action, resource,
-    outcome (ok | denied | failed), ip, details (dict)."""
+    object_type, object_id, outcome (ok | denied | failed), ip, details (dict)."""
 
     async def record(self, entry: dict[str, Any]) -> None: ...
 
     async def entries(self, limit: int, offset: int,
-                      filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]:
-        """Newest first; filters: user_id, username, action, outcome."""
+                      filters: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int]:
+        """Newest first; filters (`vssd.api.audit.filters`): actor, user_id, username, action, object_type,
+        object_id, outcome, since and until (aware datetimes)."""
 
 
 class UserAdmin(Protocol):

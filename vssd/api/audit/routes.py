@@ -1,6 +1,6 @@
-"""The audit routes (the routes reference): `GET /api/security/audit` (the trail, newest first, filtered by
-user, action or outcome) and `POST /api/security/audit` (a client's own entry). What is recorded, and how, is
-`vssd.api.audit_log`.
+"""The audit routes (the routes reference): `GET /api/security/audit` (the trail, newest first, paginated with
+`X-Total-Count`, filtered by actor, action, object, outcome and time range — `filters.py`) and
+`POST /api/security/audit` (a client's own entry). What is recorded, and how, is `vssd.api.audit_log`.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from vssd.api.audit.filters import OUTCOME_ALIASES, filters_of
 from vssd.api.audit.views import client_entry_view
 from vssd.api.audit_log import AUDIT, entry_of
 from vssd.api.authn import authenticate
@@ -21,13 +22,12 @@ from vssd.api.routing import Route
 from vssd.log import get_logger
 
 log = get_logger("vssd.api.audit")
-FILTERS = ("user_id", "username", "action", "outcome")
 
 
 @needs("vssd.audit.read")
 async def list_entries(request: web.Request) -> web.Response:
     page = page_of(request.query, default_limit=100, max_limit=1000)
-    filters = {k: request.query[k] for k in FILTERS if request.query.get(k)}
+    filters = filters_of(request.query)
     items, total = await request.app[AUDIT].entries(page.limit, page.offset, filters)
     return list_response(items, total)
 
@@ -41,13 +41,13 @@ async def add_entry(request: web.Request) -> web.Response:
     details = data.get("details", {})
     if not isinstance(details, dict):
         problems.append({"loc": ["body", "details"], "msg": "must be an object"})
-    outcome = data.get("outcome", "ok")
-    if outcome not in ("ok", "denied", "failed"):
-        problems.append({"loc": ["body", "outcome"], "msg": "must be one of ok, denied, failed"})
+    outcome = OUTCOME_ALIASES.get(data.get("outcome", "ok")) if isinstance(data.get("outcome", "ok"), str) else None
+    if outcome is None:
+        problems.append({"loc": ["body", "outcome"], "msg": "must be one of success (ok), denied, failed"})
     if problems:
         raise invalid(problems)
     who = authenticate(request)
-    entry = client_entry_view(entry_of(request, 201), action, outcome, data.get("resource"), details)
+    entry = client_entry_view(entry_of(request, 201), action, outcome or "ok", data.get("resource"), details)
     await request.app[AUDIT].record(entry)
     log.info("audit.client_entry", user_id=who.user_id, action=action)
     return json_response(entry, status=201)

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from vssd.api import tokens
 from vssd.api.acl import allowed
-from vssd.api.audit_log import ACTOR
+from vssd.api.audit_log import ACTOR, name_object
 from vssd.api.auth.views import access_view, logged_out_view, me_view, rolecheck_view, tokens_view
 from vssd.api.authn import STATE, authenticate, bearer, resolve
 from vssd.api.body import object_body, text_field
@@ -89,6 +89,7 @@ async def login(request: web.Request) -> web.Response:
     user = await _find(deps, name)
     ok = await request.app[GATE].check(user.password_hash if user else DUMMY_HASH, password)
     request[ACTOR] = tokens.Principal(str(user.id) if user else "", name[:64], user.role if user else "")
+    name_object(request, "users", str(user.id) if user else None)
     if user is None or not ok:
         log.info("auth.login_failed", login=name[:64], known=user is not None)
         raise auth_fail("invalid username or password")

@@ -27,6 +27,7 @@ from typing import Any, TypeGuard
 
 from aiohttp import web
 
+from vssd.api.audit_log import note
 from vssd.api.authn import authenticate
 from vssd.api.body import object_body
 from vssd.api.deps import ApiDeps, deps_of
@@ -163,6 +164,7 @@ async def _update(request: web.Request) -> web.Response:
     fields, password = validate(await object_body(request), current=current)
     if "role" in fields and fields["role"] != current["role"]:
         await _role_allowed(request, admin, fields["role"])
+        note(request, role_from=current["role"], role_to=fields["role"])
     password_hash = await request.app[GATE].hash(password) if password else None
     try:
         user = await admin.update_user(user_id, fields, password_hash)
@@ -292,6 +294,8 @@ async def update_role(request: web.Request) -> web.Response:
         raise ApiError(409, "ROLE_003", f"role {current['name']} is builtin (the documented rights) and fixed")
     data = await object_body(request)
     perms = _permissions(request, data["permissions"]) if "permissions" in data else None
+    if perms is not None:
+        note(request, role=current["name"], permissions_from=current.get("permissions"), permissions_to=perms)
     try:
         role = await admin.update_role(str(current["id"]), _description(data), perms)
     except LookupError:

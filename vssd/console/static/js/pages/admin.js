@@ -1,11 +1,12 @@
-// Admin (`/admin?tab=users|roles|trunks|slots`): users, roles (builtin and custom, with their permissions),
-// trunks and slots enrollment. Each tab, and each action in it, shows only when the user's permissions allow it
+// Admin (`/admin?tab=users|roles|trunks|slots|audit`): users, roles (builtin and custom, with their permissions),
+// trunks, slots enrollment and the security audit trail. Each tab, and each action in it, shows only when the user's permissions allow it
 // (the API checks again and audits every change).
 import { html } from "../../vendor/preact-htm.mjs";
 import { can } from "../api.js";
 import { extend, t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { useStore } from "../store.js";
+import Audit from "./admin/audit.js";
 import Roles from "./admin/roles.js";
 import Slots from "./admin/slots.js";
 import Trunks from "./admin/trunks.js";
@@ -13,7 +14,7 @@ import Users from "./admin/users.js";
 
 extend({
   ru: {
-    "admin.tab.users": "Пользователи", "admin.tab.roles": "Роли", "admin.tab.trunks": "Транки", "admin.tab.slots": "Подключение слотов",
+    "admin.tab.users": "Пользователи", "admin.tab.roles": "Роли", "admin.tab.trunks": "Транки", "admin.tab.slots": "Подключение слотов", "admin.tab.audit": "Аудит",
     "admin.delete": "Удалить", "admin.yes": "да", "admin.no": "нет", "admin.edit": "Изменить",
     "admin.v.required": "Обязательное поле", "admin.v.length": "От {min} до {max} символов", "admin.v.minChars": "Не меньше {min} символов",
     "admin.v.email": "Неверный адрес e-mail", "admin.v.digits": "От {min} до {max} цифр", "admin.v.range": "Целое число от {min} до {max}",
@@ -26,7 +27,7 @@ extend({
     "admin.err.SLOT_BUSY": "Слот занят: идёт звонок или другая операция", "admin.err.forbidden": "Недостаточно прав для этого действия",
   },
   en: {
-    "admin.tab.users": "Users", "admin.tab.roles": "Roles", "admin.tab.trunks": "Trunks", "admin.tab.slots": "Slots enrollment",
+    "admin.tab.users": "Users", "admin.tab.roles": "Roles", "admin.tab.trunks": "Trunks", "admin.tab.slots": "Slots enrollment", "admin.tab.audit": "Audit",
     "admin.delete": "Delete", "admin.yes": "yes", "admin.no": "no", "admin.edit": "Edit",
     "admin.v.required": "Required", "admin.v.length": "{min} to {max} characters", "admin.v.minChars": "At least {min} characters",
     "admin.v.email": "Not a valid e-mail address", "admin.v.digits": "{min} to {max} digits", "admin.v.range": "A whole number from {min} to {max}",
@@ -45,6 +46,7 @@ const TABS = [
   { key: "roles", perm: "vssd.roles.read", Body: Roles },
   { key: "trunks", perm: "vssd.trunks.read", Body: Trunks },
   { key: "slots", perm: "vssd.slots.read", Body: Slots },
+  { key: "audit", perm: "vssd.audit.read", Body: Audit },
 ];
 
 export default function Admin() {
