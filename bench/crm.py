@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -168,7 +169,9 @@ async def _measure(args: argparse.Namespace, store: Store, sellers: list[str], d
                         by_mix[f"{who:7} {mix}"].append((mid - began) * 1000)
     await server.close()
     p99 = _pct(app_ms, 0.99)
-    print(f"CRM lead list at {total:,} leads, {len(app_ms)} requests (9 filter mixes × admin/seller):")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"CRM lead list at {total:,} leads, {len(app_ms)} requests (9 filter mixes × admin/seller), "
+          f"load average {load} on {os.cpu_count()} CPUs:")
     print(f"  app  p50 {statistics.median(app_ms):6.2f} ms  p99 {p99:6.2f} ms  max {max(app_ms):6.2f} ms")
     print(f"  bare p50 {statistics.median(bare_ms):6.2f} ms  p99 {_pct(bare_ms, 0.99):6.2f} ms")
     print(f"  ratio app/bare p50 {statistics.median(app_ms) / statistics.median(bare_ms):.2f}, "
