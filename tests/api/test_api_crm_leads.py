@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Rig, RigFactory
+from vssd.adapters import store_crm_list
 from vssd.adapters.store import Store
 from vssd.adapters.store_crm_leads import StoreCrmLeads
 from vssd.adapters.store_crm_notes import StoreCrmNotes
@@ -177,3 +178,41 @@ async def test_a_seller_sees_and_edits_only_own_leads_on_every_route(crm: Rig, u
     audit = await (await crm.client.get("/api/security/audit?limit=500", headers=admin)).json()
     actions = {(e["action"], e["outcome"]) for e in (audit["items"] if isinstance(audit, dict) else audit)}
     assert ("PATCH /api/crm/leads/{lead_id}", "ok") in actions and ("DELETE /api/crm/leads/{lead_id}", "ok") in actions
+
+
+async def test_the_list_caps_its_count_and_says_so(crm: Rig, user_store: Store,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The total stops at the page's end + COUNT_CAP (X-Total-Count-Capped: true, "at least"); under it, exact."""
+    monkeypatch.setattr(store_crm_list, "COUNT_CAP", 2)
+    seller_id, _ = await _seller(crm, user_store)
+    admin = crm.bearer(await crm.token("admin"))
+    tag = uuid.uuid4().hex[:6]
+    made = [await _create(crm, admin, client_name=f"Capped {tag} {n}", assigned_seller=seller_id) for n in range(6)]
+    newest = [m["id"] for m in reversed(made)]
+    for query, page, total, capped in ((f"assigned_seller={seller_id}&limit=2", newest[:2], 4, True),
+                                       (f"q=Capped {tag}&limit=2", newest[:2], 4, True),
+                                       (f"q=Capped {tag}&limit=2&offset=2", newest[2:4], 6, False),
+                                       (f"assigned_seller={seller_id}&limit=3&offset=3", newest[3:], 6, False),
+                                       (f"q=Capped {tag} 4", [made[4]["id"]], 1, False),
+                                       (f"q=Capped {tag}&offset=9", [], 6, False)):
+        resp = await crm.client.get(f"/api/crm/leads?{query}", headers=admin)
+        assert resp.status == 200, await resp.text()
+        assert [r["id"] for r in await resp.json()] == page, query
+        assert int(resp.headers["X-Total-Count"]) == total, query
+        assert resp.headers.get("X-Total-Count-Capped") == ("true" if capped else None), query
+
+
+async def test_search_needs_three_characters_and_finds_a_phone_by_its_digits(crm: Rig) -> None:
+    admin = crm.bearer(await crm.token("admin"))
+    digits = f"{uuid.uuid4().int % 10**7:07d}"
+    phone = f"+7 (913) {digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    lead = await _create(crm, admin, client_name="Phone Search", phone=phone)
+    for q in (f"913{digits}", f"+7 913 {digits[:3]} {digits[3:]}", f"(913) {digits[:3]}-{digits[3:5]}"):
+        resp = await crm.client.get("/api/crm/leads", params={"q": q}, headers=admin)
+        assert [r["id"] for r in await resp.json()] == [lead["id"]], q
+    for q in ("ab", " 7 ", "search=xy"):
+        query = q if "=" in q else f"q={q}"
+        resp = await crm.client.get(f"/api/crm/leads?{query}", headers=admin)
+        answer = await resp.json()
+        assert resp.status == 422 and answer["code"] == "INVALID_PARAMS", answer
+        assert "at least 3 characters" in answer["details"][0]["msg"], answer

@@ -2,13 +2,12 @@
 
 Every change and its history row are one transaction. `owner` (a user id, or None for "anyone's") scopes every
 read and write: a lead that is not the owner's is answered as missing, so a seller cannot tell another seller's
-lead from no lead. The list runs its page and its count concurrently on two pooled connections (the count is
-the slower half at a million leads: bench/crm.py).
+lead from no lead. The list's SQL (filters, the page, the capped count): `vssd.adapters.store_crm_list`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,49 +16,15 @@ import asyncpg
 import orjson
 
 from vssd.adapters.store import Store
+from vssd.adapters.store_crm_list import LEAD_COLUMNS, list_rows
 from vssd.adapters.store_dialer_sql import in_transaction, jsonb_text, read
 
-__all__ = ["StoreCrmLeads", "lead_filters"]
+__all__ = ["StoreCrmLeads"]
 
-_COLS = ("id::text AS id, client_name, phone, email, status, assigned_seller::text AS assigned_seller, source, "
-         "campaign_id, data::text AS data, created_by::text AS created_by, last_call_id, last_call_at, "
-         "last_outcome, last_disposition, calls_count, created_at, updated_at")
+_COLS = LEAD_COLUMNS
 _WRITABLE = ("client_name", "phone", "email", "status", "assigned_seller", "source")
 _HISTORY_COLS = ("id, event, from_status, to_status, call_id, campaign_id, actor_id::text AS actor_id, "
                  "details::text AS details, at")
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def lead_filters(filters: Mapping[str, Any], owner: str | None) -> tuple[str, list[Any]]:
-    """The WHERE clause and its arguments. Filters: status (a list), assigned_seller, campaign_id, created_from,
-    created_to (datetimes; [from, to)), q (an infix of the name or the phone, case-insensitive)."""
-    clauses: list[str] = []
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if owner is not None:
-        clauses.append(f"assigned_seller = {arg(owner)}::uuid")
-    if filters.get("assigned_seller"):
-        clauses.append(f"assigned_seller = {arg(filters['assigned_seller'])}::uuid")
-    if filters.get("status"):
-        statuses = list(filters["status"])
-        clauses.append(f"status = {arg(statuses[0])}" if len(statuses) == 1 else f"status = ANY({arg(statuses)})")
-    if filters.get("campaign_id"):
-        clauses.append(f"campaign_id = {arg(filters['campaign_id'])}")
-    if filters.get("created_from") is not None:
-        clauses.append(f"created_at >= {arg(filters['created_from'])}")
-    if filters.get("created_to") is not None:
-        clauses.append(f"created_at < {arg(filters['created_to'])}")
-    if filters.get("q"):
-        pattern = arg(_like(str(filters["q"])))
-        clauses.append(f"(client_name ILIKE {pattern} OR phone ILIKE {pattern})")
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 class StoreCrmLeads:
@@ -67,15 +32,11 @@ class StoreCrmLeads:
         self.store = store
 
     async def list_leads(self, filters: Mapping[str, Any], owner: str | None, limit: int,
-                         offset: int) -> tuple[list[dict[str, Any]], int]:
-        where, args = lead_filters(filters, owner)
-        n = len(args)
-        page = (f"SELECT {_COLS} FROM crm_leads{where} ORDER BY created_at DESC, id DESC "
-                f"LIMIT ${n + 1} OFFSET ${n + 2}")
-        rows, total = await asyncio.gather(read(self.store, "fetch", page, *args, limit, offset),
-                                           read(self.store, "fetchval", f"SELECT count(*) FROM crm_leads{where}",
-                                                *args))
-        return [_view(r) for r in rows], int(total)
+                         offset: int) -> tuple[list[dict[str, Any]], int, bool]:
+        rows, total, capped = await list_rows(functools.partial(read, self.store, "fetch"),
+                                              functools.partial(read, self.store, "fetchval"),
+                                              filters, owner, limit, offset)
+        return [_view(r) for r in rows], total, capped
 
     async def get_lead(self, lead_id: str, owner: str | None) -> dict[str, Any] | None:
         key = _uuid(lead_id)

@@ -20,7 +20,7 @@ from aiohttp import hdrs, web
 
 from vssd.api import rbac, realtime
 
-EXPOSED = ("X-Total-Count", "Retry-After", "X-Request-Id")
+EXPOSED = ("X-Total-Count", "X-Total-Count-Capped", "Retry-After", "X-Request-Id")
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "Accept", "X-Requested-With", "X-Request-Id")
 MAX_AGE_S = 600
 

@@ -13,6 +13,7 @@ from vssd.api.respond import json_response
 
 T = TypeVar("T")
 TOTAL_HEADER = "X-Total-Count"
+CAPPED_HEADER = "X-Total-Count-Capped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,11 @@ def page_of(query: Mapping[str, str], *, default_limit: int, max_limit: int) -> 
     return Page(limit, offset)
 
 
-def list_response(items: list[Any], total: int) -> web.Response:
-    """A bare JSON array with the total count in `X-Total-Count` (exposed to browsers via CORS headers)."""
-    return json_response(items, headers={TOTAL_HEADER: str(total), "Access-Control-Expose-Headers": TOTAL_HEADER})
+def list_response(items: list[Any], total: int, *, capped: bool = False) -> web.Response:
+    """A bare JSON array with the total count in `X-Total-Count` (exposed to browsers via CORS headers). A list
+    that stops counting at a bound (the CRM's leads) sends that bound with `X-Total-Count-Capped: true`: there are
+    at least `total` matches."""
+    headers = {TOTAL_HEADER: str(total), "Access-Control-Expose-Headers": TOTAL_HEADER}
+    if capped:
+        headers.update({CAPPED_HEADER: "true", "Access-Control-Expose-Headers": f"{TOTAL_HEADER},{CAPPED_HEADER}"})
+    return json_response(items, headers=headers)

@@ -347,8 +347,9 @@ class CrmLeads(Protocol):
     leads (None: anyone's); a lead that is not theirs is missing (None / LookupError)."""
 
     async def list_leads(self, filters: Mapping[str, Any], owner: str | None, limit: int,
-                         offset: int) -> tuple[list[dict[str, Any]], int]:
-        """Newest first; filters: status (list), assigned_seller, campaign_id, created_from/created_to, q."""
+                         offset: int) -> tuple[list[dict[str, Any]], int, bool]:
+        """(the page newest first, the total, whether the total is capped — "at least"); filters: status (list),
+        assigned_seller, campaign_id, created_from/created_to, q."""
 
     async def get_lead(self, lead_id: str, owner: str | None) -> dict[str, Any] | None: ...
 

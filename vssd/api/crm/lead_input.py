@@ -22,6 +22,7 @@ READ_ONLY = ("id", "campaign_id", "created_by", "last_call_id", "last_call_at", 
              "calls_count", "created_at", "updated_at", "kept_in_data")
 KNOWN = ("client_name", "name", "phone", "email", "status", "assigned_seller", "source", "data")
 MAX_NAME, MAX_SOURCE, MAX_Q, MAX_DATA_BYTES = 200, 100, 100, 32_768
+MIN_Q = 3  # the trigram index's unit: a shorter `q` could only be answered by reading every lead
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{3,30}\Z")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}\Z")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\Z")
@@ -125,6 +126,9 @@ def lead_query(query: Any) -> tuple[dict[str, Any], str | None]:
         if value:
             if len(value) > MAX_Q:
                 problems.append(detail(["query", name], f"at most {MAX_Q} characters"))
+            if name != "campaign_id" and len(value.strip()) < MIN_Q:
+                problems.append(detail(["query", name], f"at least {MIN_Q} characters (not counting spaces at "
+                                                        f"the ends): a shorter text matches too many leads to search"))
             filters["campaign_id" if name == "campaign_id" else "q"] = value.strip()
     for names, key, end in ((("created_from", "date_from", "start_date"), "created_from", False),
                             (("created_to", "date_to", "end_date"), "created_to", True)):

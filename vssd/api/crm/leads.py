@@ -92,9 +92,9 @@ async def list_leads(request: web.Request) -> web.Response:
         if found is None:
             raise invalid([detail(["query", "assigned_seller"], f"no user {seller!r}")], "invalid lead filters")
         filters["assigned_seller"] = found
-    rows, total = await port_call(leads.list_leads(filters, _owner(request, "read"), page.limit, page.offset),
-                                  "leads")
-    return list_response(rows, total)
+    rows, total, capped = await port_call(
+        leads.list_leads(filters, _owner(request, "read"), page.limit, page.offset), "leads")
+    return list_response(rows, total, capped=capped)
 
 
 @needs("vssd.crm.leads.create")
