@@ -32,6 +32,13 @@ RECORD_TIMEOUT_S = 2.0
 # Set by a handler that knows better who acted (the login names its user before any token exists).
 ACTOR: web.RequestKey[Principal] = web.RequestKey("vssd_audit_actor", Principal)
 UNAUDITED = ("/socket.io",)  # Socket.IO's polling transport POSTs every message
+# What a handler adds to its entry's details (`note`): e.g. which settings or rights changed, never a secret.
+NOTES: web.RequestKey[dict[str, Any]] = web.RequestKey("vssd_audit_notes", dict)
+
+
+def note(request: web.Request, **details: Any) -> None:
+    """Add `details` to this request's audit entry (the handler knows what changed; bodies are not recorded)."""
+    request.setdefault(NOTES, {}).update(details)
 
 
 class MemoryAudit:
@@ -63,7 +70,7 @@ def entry_of(request: web.Request, status: int) -> dict[str, Any]:
         "user_id": who.user_id if who and not who.anonymous else None,
         "username": who.username if who else None, "role": who.role if who else None,
         "action": f"{request.method} {route}", "resource": target or None, "outcome": outcome_of(status),
-        "ip": request.remote, "details": {"status": status, "path": request.path},
+        "ip": request.remote, "details": {**request.get(NOTES, {}), "status": status, "path": request.path},
     }
 
 
