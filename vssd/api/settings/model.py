@@ -6,6 +6,8 @@ settings vssd applies live (`wrapup_time`, `api_rate_limit_per_minute`; docs/api
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 from typing import Any, Literal
 
@@ -21,6 +23,8 @@ class _Strict(BaseModel):
 
 
 def _host_name(value: str) -> str:
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(value.strip().strip("[]")))
     if not HOST.match(value.strip()):
         raise ValueError("must be a host name or an IP address")
     return value.strip()
@@ -75,10 +79,12 @@ class AsteriskTest(_Strict):
 
 def merged(current: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     """`change` over `current`, one level into `asterisk_config` (a PUT may send only what it changes); the
-    read-only fields dropped; the masked or absent password keeps the current one."""
+    read-only fields dropped (what a GET answered can be sent back as it is); the masked or absent password
+    keeps the current one."""
     out = {**current, **{k: v for k, v in change.items() if k not in READ_ONLY}}
     if isinstance(change.get("asterisk_config"), dict):
-        asterisk = {**current.get("asterisk_config", {}), **change["asterisk_config"]}
+        given_fields = {k: v for k, v in change["asterisk_config"].items() if k != "password_set"}  # read-only
+        asterisk = {**current.get("asterisk_config", {}), **given_fields}
         given = change["asterisk_config"].get("password", MASK)
         asterisk["password"] = current.get("asterisk_config", {}).get("password") if given in (MASK, None) else given
         out["asterisk_config"] = asterisk
