@@ -46,7 +46,8 @@ async def test_settings_tab(page: Page) -> None:
     await form.locator("[name='asterisk_config.port']").fill(str(ami_port))
     await form.locator("[name='asterisk_config.password']").fill("console-secret")
     await form.locator("[name=call_recording]").check()
-    async with page.expect_response(lambda r: r.url.endswith("/api/admin/settings") and r.request.method == "PUT") as put:
+    async with page.expect_response(
+            lambda r: r.url.endswith("/api/admin/settings") and r.request.method == "PUT") as put:
         await page.get_by_test_id("settings-save").click()
     assert (await put.value).status == 200
     await expect(form.locator("[data-field='asterisk_config.password'] .field-hint")).to_contain_text("Пароль сохранён")
