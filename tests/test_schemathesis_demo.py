@@ -24,12 +24,13 @@ routes (read, patch, monitor) with one or two examples may draw no existing slot
 (enroll, restart, disable the role's own new slot instead); the autodialer's life cycle (run, pause, resume,
 stop need a campaign in the right status; requeue a lead that is `unknown`, set so in the database as a crash
 leaves it; preview confirmation a running preview campaign; DNC delete a listed number; an operator's status and
-stats their own id); an alert to acknowledge (the demo raises none); a CRM note on a call that exists. They run
-after schemathesis and count as cases of their operation. An operation a role may use that still has no 2xx
-after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few examples drawn against the
-demo's changing state, findings (5xx, schema violations) never do. Between two roles' runs the demo's slots
-are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing disabled answers 503
-SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
+stats their own id); an alert to acknowledge (the demo raises none); a CRM note on a call that exists; a builtin
+role's reset, as the fuzzer's role ids are custom roles. They run after schemathesis and count as cases of their
+operation. An operation a role may use that still has no 2xx after both is fuzzed once more, alone
+(`_second_chance`): coverage depends on a few examples drawn against the demo's changing state, findings (5xx,
+schema violations) never do. Between two roles' runs the demo's slots are put back on line (`_heal_slots`): a
+manual call to a slot another role's fuzzing disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the
+finding the check looks for. """
 
 from __future__ import annotations
 
@@ -333,6 +334,7 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
     if 200 <= status < 300:
         record("POST", "/api/pbx/route", "/api/pbx/route", {"call_id": dialled["call_id"], "exten": "1001"})
     record("POST", "/api/roles", "/api/roles", {"name": f"st_role_{who}", "permissions": ["vssd.slots.read"]})
+    record("POST", "/api/roles/{role_id}/reset", "/api/roles/seller/reset")  # the run's roles are custom: 409
     _autodialer(record, who, admin, login["user"]["id"], dsn)
     _console(record, who, own_call, dsn)
     if who == "admin":  # the only role that may manage users: the others' 403s come from the fuzzing already

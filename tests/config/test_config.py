@@ -115,10 +115,13 @@ def test_secret_file(tmp_path):
     assert "ami.secret_file" in refused(missing, {})
 
 
+SETTINGS_KEY = "x8Bk1mYj3gYpVw3c0Xo2sX0q9y4Jd6hX2b5Gm8Rq7Ts="
+
+
 def test_production_refuses_default_or_missing_secrets(tmp_path):
     env = {"VSSD_MODE": "production", "VSSD_ADMIN_PASSWORD": "admin123", "VSSD_JWT_SECRET": "short"}
     issues = refused(None, env)
-    assert set(issues) == {"auth.jwt_secret", "auth.admin_password", "ami.secret"}
+    assert set(issues) == {"auth.jwt_secret", "auth.admin_password", "ami.secret", "auth.settings_key"}
     assert issues["ami.secret"].startswith("ami.secret = <missing>: ")
     assert "admin123" not in issues["auth.admin_password"]
 
@@ -126,12 +129,17 @@ def test_production_refuses_default_or_missing_secrets(tmp_path):
 def test_production_with_real_secrets_and_public_bind(tmp_path):
     env = {
         "VSSD_MODE": "production", "VSSD_ADMIN_PASSWORD": "a-long-real-password",
-        "VSSD_JWT_SECRET": STRONG, "VSSD_AMI_SECRET": "ami-pass",
+        "VSSD_JWT_SECRET": STRONG, "VSSD_AMI_SECRET": "ami-pass", "VSSD_SETTINGS_KEY": SETTINGS_KEY,
         "VSSD_HTTP__LISTEN": '[{"host": "0.0.0.0", "port": 8083}]',
     }
     config = load_config(None, env)
     assert config.mode == "production" and config.http.listen[0].host == "0.0.0.0"
     assert admin_password(config) == "a-long-real-password"
+
+
+def test_settings_key_must_be_a_fernet_key():
+    assert "auth.settings_key" in refused(None, {"VSSD_SETTINGS_KEY": "not-a-key"})
+    assert load_config(None, {"VSSD_SETTINGS_KEY": SETTINGS_KEY}).auth.settings_key.get_secret_value() == SETTINGS_KEY
 
 
 def test_demo_refuses_public_bind():

@@ -1,7 +1,7 @@
 """The admin page (`/admin`) in Chromium against the running demo: a user created through the form logs in and
 sees only what its role allows; a bad form shows the problems beside the fields (the browser's own checks and the
-API's answer); a custom role; a trunk created and deleted; a slot disabled and enrolled again, and one added and
-deleted."""
+API's answer); a custom role (the admin role read-only, the other builtin ones editable: test_settings.py); a
+trunk created and deleted; a slot disabled and enrolled again, and one added and deleted."""
 
 from __future__ import annotations
 
@@ -76,12 +76,15 @@ async def test_a_bad_user_form_shows_the_problems_beside_the_fields(page: Page):
     await expect(page.get_by_test_id("user-form").locator("[name=password]")).to_have_value("long-enough")
 
 
-async def test_a_custom_role_is_created_with_the_helper_and_builtins_are_read_only(page: Page):
+async def test_a_custom_role_is_created_with_the_helper_and_the_admin_role_is_read_only(page: Page):
     await login(page, path="/admin?tab=roles")
     await expect(page.get_by_test_id("roles-table")).to_contain_text("supervisor")
-    await page.get_by_test_id("roles-table").get_by_text("operator", exact=True).click()
-    await expect(page.locator(".modal")).to_contain_text("vssd.operators.own.#")
+    await page.get_by_test_id("roles-table").get_by_text("admin", exact=True).click()
+    await expect(page.locator(".modal")).to_contain_text("всегда сохраняет полные права")
     await expect(page.locator(".modal textarea")).to_have_count(0)
+    await page.keyboard.press("Escape")
+    await page.get_by_test_id("roles-table").get_by_text("operator", exact=True).click()  # builtin: editable
+    await expect(page.get_by_test_id("role-form").locator("textarea")).to_have_value(re.compile("vssd.operators.own.#"))
     await page.keyboard.press("Escape")
 
     role = f"qa-{_tag()}"

@@ -277,13 +277,16 @@ class CampaignDesk:
         return [v for v in views if all(str(v.get(k)) == val for k, val in filters.items() if val)]
 
     async def set_operator_status(self, operator_id: str, status: str) -> dict[str, Any]:
-        if operator_id not in self.operators.operators:
+        known = self.operators.operators.get(operator_id)
+        if known is None or not known.extension:  # new, or an extension may have been given since
             await self._reload_operators()
         if operator_id not in self.operators.operators:
             raise LookupError(operator_id)
         try:
             op = await self.operators.set_status(operator_id, status)
         except ValueError as err:
+            if len(err.args) >= 2:
+                raise
             raise ValueError("INVALID_PARAMS", str(err)) from None
         row = await self.operator_rows.by_user(operator_id)
         if row is not None:

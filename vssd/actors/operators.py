@@ -6,6 +6,8 @@ one AMI `Bridge` — no ringing the operator after the customer said hello (the 
 
 Operator statuses: offline → online (line up, free) → busy (bridged) → wrapup (call ended, `wrapup_s`) →
 online; `busy` set by the operator through the API is "not available" (no calls) until set online again.
+An operator user may exist without an extension (the routes reference creates one so); they cannot go online
+(ValueError OPERATOR_NO_EXTENSION) until they have one.
 The pool is driven from the event loop only; `on_line_final` is the tracker telling us a line died (we
 bring it back while the operator stays online).
 """
@@ -26,6 +28,7 @@ log = logging.getLogger("vssd.operators")
 STATUSES = ("online", "busy", "offline", "wrapup")
 AGENT_PREFIX = "agent-"
 DAY_S = 86400.0  # operators' calls are counted per UTC day
+NO_EXTENSION = "OPERATOR_NO_EXTENSION"  # an operator without an extension has no line to take calls on
 
 
 class AgentLines(Protocol):
@@ -99,11 +102,14 @@ class OperatorPool:
         """Operators as stored (id, user_id, name, extension, group_id); all start offline (no line yet)."""
         day = int(self.clock.now() // DAY_S)
         for row in rows:
-            op_id = str(row["id"])
-            if op_id not in self.operators:
+            op_id, extension = str(row["id"]), str(row.get("extension") or "")
+            known = self.operators.get(op_id)
+            if known is None:
                 self.operators[op_id] = Operator(op_id, _opt(row.get("user_id")), str(row.get("name") or ""),
-                                                 str(row["extension"]), group_id=_opt(row.get("group_id")),
+                                                 extension, group_id=_opt(row.get("group_id")),
                                                  calls_today=int(row.get("calls_today") or 0), calls_day=day)
+            elif known.line is None:  # an extension given (or changed) since: the next login uses it
+                known.extension = extension
 
     def views(self) -> list[dict[str, Any]]:
         now = self.clock.now()
@@ -138,6 +144,9 @@ class OperatorPool:
         if status not in STATUSES or status == "wrapup":
             raise ValueError(f"status must be online, busy or offline, not {status!r}")
         op = self.operators[op_id]
+        if status == "online" and not op.extension:
+            raise ValueError(NO_EXTENSION, f"operator {op.name or op.id} has no extension: give the user one "
+                                           "(PATCH /api/users/{id} {\"extension\": ...}) before going online")
         if status == "online" and not op.line_up:
             await self._login(op)
         if status == "offline" and op.line is not None and op.attempt_id is None:

@@ -1,8 +1,8 @@
 """`DialerRecords`, the dialer's record as the composition root wires it: the `LeadStore` and `Campaigns` ports
 (vssd/actors/dialer_ports.py) over the dialer's tables — leads (store_leads.py), campaign rows
 (store_campaigns.py), dead letters (store_dead_letters.py), the DNC list (store_dnc.py) — and the operators
-(users with role operator and an extension, mirrored into `operators` so statuses and dispositions have a
-row: store_operators.py)."""
+(users with role operator — those without an extension cannot go online —, mirrored into `operators` so
+statuses and dispositions have a row: store_operators.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ SELECT u.id::text AS id, u.id::text AS user_id, coalesce(nullif(u.name, ''), u.u
        (SELECT count(*) FROM dial_attempts a
         WHERE a.operator_id = u.id::text AND a.reserved_at >= {UTC_MIDNIGHT}) AS calls_today
 FROM users u LEFT JOIN operators o ON o.user_id = u.id
-WHERE u.role = 'operator' AND u.extension IS NOT NULL AND u.is_active ORDER BY u.extension
+WHERE u.role = 'operator' AND u.is_active ORDER BY u.extension NULLS LAST, u.username
 """
 
 

@@ -79,7 +79,8 @@ async def _query(store: Store, method: str, sql: str, *args: Any) -> Any:
 
 _USER_COLS = ("id::text AS id, username, email, name, role, group_id, extension, is_active, created_at, "
               "updated_at, last_login_at")
-_ROLE_COLS = "id::text AS id, name, description, permissions::text AS permissions, builtin, created_at, updated_at"
+_ROLE_COLS = ("id::text AS id, name, description, permissions::text AS permissions, builtin, customized, created_at, "
+              "updated_at")
 _UPDATABLE = ("username", "email", "name", "role", "group_id", "extension", "is_active")
 _UNIQUE_CODES = {"users_username_key": ("USER_001", "username already exists"),
                  "users_email_key": ("USER_002", "email already exists"),
@@ -203,29 +204,36 @@ class StoreUserDirectory:
             return _role_view(row)
         return await _write(self.store, insert)
 
-    async def update_role(self, role_id: str, description: str | None,
-                          permissions: list[str] | None) -> dict[str, Any]:
+    async def update_role(self, role_id: str, description: str | None, permissions: list[str] | None,
+                          *, customized: bool | None = None) -> dict[str, Any]:
+        """`customized`: True when an admin changes a builtin role's rights (the start-up sync then leaves
+        them), False when they are reset to the shipped default, None to leave the mark as it is."""
         async def update(conn: asyncpg.Connection) -> dict[str, Any]:
             row = await conn.fetchrow(
                 f"UPDATE roles SET description = coalesce($2, description), "
-                f"permissions = coalesce($3::jsonb, permissions), updated_at = now() "
-                f"WHERE id::text = $1 RETURNING {_ROLE_COLS}",
-                role_id, description, orjson.dumps(permissions).decode() if permissions is not None else None)
+                f"permissions = coalesce($3::jsonb, permissions), customized = coalesce($4, customized), "
+                f"updated_at = now() WHERE id::text = $1 RETURNING {_ROLE_COLS}",
+                role_id, description, orjson.dumps(permissions).decode() if permissions is not None else None,
+                customized)
             if row is None:
                 raise LookupError(role_id)
             return _role_view(row)
         return await _write(self.store, update)
 
 
-async def sync_builtin_roles(store: Store, roles: Mapping[str, list[str]]) -> None:
+async def sync_builtin_roles(store: Store, roles: Mapping[str, list[str]], *, full_rights: str = "admin") -> None:
     """Give the builtin roles the rights the code states (`vssd.api.rbac.BUILTIN_ROLES`, passed in by the
-    composition root): the seeds' rights live in one place, and a new release's rights apply on start."""
+    composition root): the seeds' rights live in one place, and a new release's rights apply on start — except
+    to a role an admin customized (`roles.customized`), which keeps its rights until reset. `full_rights` (the
+    admin role) always gets the code's rights back."""
     for name, permissions in roles.items():
         await _query(store, "execute",
                      "INSERT INTO roles (name, permissions, builtin) VALUES ($1, $2::jsonb, true) "
                      "ON CONFLICT (name) DO UPDATE SET permissions = EXCLUDED.permissions, builtin = true, "
-                     "updated_at = now() WHERE roles.permissions IS DISTINCT FROM EXCLUDED.permissions",
-                     name, orjson.dumps(list(permissions)).decode())
+                     "customized = false, updated_at = now() "
+                     "WHERE roles.permissions IS DISTINCT FROM EXCLUDED.permissions "
+                     "AND (NOT roles.customized OR roles.name = $3)",
+                     name, orjson.dumps(list(permissions)).decode(), full_rights)
 
 
 async def add_user(store: Store, username: str, password: str, *, role: str = "operator",

@@ -39,6 +39,7 @@ from vssd.api.pbx import routes as pbx
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
 from vssd.api.server import ApiServer
+from vssd.api.settings import routes as settings
 from vssd.api.slots import history as slot_history
 from vssd.api.slots import routes as slots
 from vssd.api.trunks import routes as trunks
@@ -48,10 +49,10 @@ from vssd.config.models import DEMO_CORS_ORIGINS
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
 AREAS = (health, metrics_route, audit, auth, users, slots, slot_history, calls, pbx, trunks, monitor, autodialer,
-         dashboard, alerts, crm, openapi, docs_ui, console)
+         dashboard, alerts, crm, settings, openapi, docs_ui, console)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
-SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, docs_ui.setup, console.setup)
+SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, settings.setup, docs_ui.setup, console.setup)
 # Routes that authenticate on their own (SPEC: token in the auth payload, query or first message).
 SELF_AUTHENTICATED = ("/ws/", "/socket.io")
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
 from vssd import __version__
 from vssd.api.ports import (
     AlertDesk,
+    AmiProbe,
     AuditLog,
     AuthState,
     AutodialerDesk,
@@ -26,6 +28,7 @@ from vssd.api.ports import (
     PasswordVerifier,
     PbxDesk,
     Readiness,
+    SettingsStore,
     SlotAdmin,
     SlotDirectory,
     SlotHistory,
@@ -88,6 +91,13 @@ class ApiDeps:
     crm_leads: CrmLeads | None = None
     # The dashboards' call figures (None → the dashboard routes answer 503 for them).
     call_figures: CallFigures | None = None
+    # The system settings and info (`vssd.api.settings`): the store (None → 503), the AMI test, the defaults of
+    # what was never saved, and what applies a saved change to the live daemon (see docs/api.md).
+    settings: SettingsStore | None = None
+    ami_probe: AmiProbe | None = None
+    settings_defaults: Mapping[str, Any] = field(default_factory=dict)
+    settings_applied: Callable[[Mapping[str, Any]], None] | None = None
+    started_at: float | None = None  # epoch seconds the daemon started (the system info's uptime)
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

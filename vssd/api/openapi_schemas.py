@@ -28,6 +28,7 @@ from vssd.api.openapi_base import (
     obj,
 )
 from vssd.api.pbx import schema as pbx
+from vssd.api.settings import schema as settings
 from vssd.api.slots import schema as slots
 from vssd.api.trunks import schema as trunks
 from vssd.api.users import schema as users
@@ -46,6 +47,7 @@ COMPONENTS: dict[str, Schema] = {
     **alerts.COMPONENTS,
     **crm.COMPONENTS,
     **dashboard.COMPONENTS,
+    **settings.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -80,4 +82,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **alerts.SCHEMAS,
     **crm.SCHEMAS,
     **dashboard.SCHEMAS,
+    **settings.SCHEMAS,
 }

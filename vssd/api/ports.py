@@ -103,7 +103,7 @@ class AuditLog(Protocol):
 class UserAdmin(Protocol):
     """Users and roles for the admin routes. User views: id, username, email, name, role, group_id,
     extension, is_active, created_at, updated_at, last_login_at. Role views: id, name, description,
-    permissions, builtin, created_at, updated_at.
+    permissions, builtin, customized (an admin changed a builtin role's rights), created_at, updated_at.
 
     Write methods raise `LookupError` when the user/role does not exist and `ValueError(code, message)` for
     a refused write: USER_001 username taken, USER_002 email taken, USER_003 extension taken, USER_005 last
@@ -127,8 +127,9 @@ class UserAdmin(Protocol):
 
     async def create_role(self, name: str, description: str, permissions: list[str]) -> dict[str, Any]: ...
 
-    async def update_role(self, role_id: str, description: str | None,
-                          permissions: list[str] | None) -> dict[str, Any]: ...
+    async def update_role(self, role_id: str, description: str | None, permissions: list[str] | None,
+                          *, customized: bool | None = None) -> dict[str, Any]:
+        """`customized` marks a builtin role whose rights an admin changed (True) or reset (False)."""
 
 
 class PasswordHasher(Protocol):
@@ -380,3 +381,25 @@ class CallFigures(Protocol):
 
     async def figures(self, start: datetime, end: datetime, tz: str = "UTC",
                       group_id: str | None = None) -> dict[str, Any]: ...
+
+
+class SettingsStore(Protocol):
+    """The system settings (the Smart Call Center API's SystemSettings) as stored. The store encrypts
+    `asterisk_config.password` at rest; these methods carry it in clear (the API never answers it)."""
+
+    async def load(self) -> dict[str, Any] | None:
+        """The stored settings with `updated_by`/`updated_at`; None when nothing was ever saved."""
+
+    async def save(self, values: Mapping[str, Any], by: str | None) -> dict[str, Any]:
+        """Write the whole settings object; what `load` reads now."""
+
+    async def counts(self) -> dict[str, int]:
+        """users, operators and calls_today (calls originated since UTC midnight)."""
+
+
+class AmiProbe(Protocol):
+    async def test(self, host: str, port: int, username: str, password: str | None,
+                   timeout_s: float) -> dict[str, Any]:
+        """Try an AMI port: `result` (connected | auth_failed | refused | timeout | not_ami | unreachable),
+        banner, version, message, elapsed_ms. PermissionError, before any connection, for a host that is
+        neither loopback nor configured (the SSRF rule)."""

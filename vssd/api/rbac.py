@@ -47,6 +47,8 @@ BUILTIN_ROLES: dict[str, list[str]] = {
                "!vssd.calls.create", "!vssd.users.#", "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
 }
 
+FULL_RIGHTS_ROLE = "admin"  # always BUILTIN_ROLES["admin"] (full rights), whatever an admin edits
+
 # The seeds' spellings: `call.start`, `slot.view`, `pipeline.run`, `calls:read`, `slots:write`, `slots:admin`.
 VERB_ALIASES: dict[str, tuple[str, ...]] = {
     "read": ("read",), "view": ("read",), "list": ("read",), "get": ("read",),

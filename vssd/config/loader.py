@@ -31,6 +31,7 @@ NAMED_ENVS: dict[str, tuple[str, ...]] = {
     "VSSD_REDIS_URL": ("redis", "url"),
     "VSSD_JWT_SECRET": ("auth", "jwt_secret"),
     "VSSD_ADMIN_PASSWORD": ("auth", "admin_password"),
+    "VSSD_SETTINGS_KEY": ("auth", "settings_key"),
     "VSSD_STATE_DIR": ("state", "dir"),
 }
 # Secrets that must never be written into the TOML file, and the `*_file` key that may hold each.
@@ -38,9 +39,11 @@ SECRET_FILE_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("ami", "secret"): ("ami", "secret_file"),
     ("auth", "jwt_secret"): ("auth", "jwt_secret_file"),
     ("auth", "admin_password"): ("auth", "admin_password_file"),
+    ("auth", "settings_key"): ("auth", "settings_key_file"),
 }
 SECRET_PATHS = {
-    "ami.secret", "auth.jwt_secret", "auth.admin_password", "database.url", "amqp.url", "redis.url",
+    "ami.secret", "auth.jwt_secret", "auth.admin_password", "auth.settings_key", "database.url", "amqp.url",
+    "redis.url",
 }
 
 

@@ -6,6 +6,8 @@ never show up in a repr or a log line. Which of them may come from the TOML file
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 import re
@@ -23,6 +25,14 @@ DEMO_CORS_ORIGINS = tuple(f"http://{host}:{port}" for port in (3000, 5173, 8080)
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def fernet_key_shape(text: str) -> bool:
+    """True when `text` decodes (url-safe base64) to the 32 bytes of a Fernet key."""
+    try:
+        return len(base64.urlsafe_b64decode(text.strip().encode())) == 32 and len(text.strip()) == 44
+    except (ValueError, binascii.Error):
+        return False
 
 
 class ListenAddress(_Section):
@@ -62,6 +72,10 @@ class AmiConfig(_Section):
     ping_interval_s: float = Field(default=10.0, gt=0)
     reconnect_initial_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    test_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts besides loopback and `host` that the settings page's Asterisk test may connect to "
+                    "(the SSRF rule: any other host is refused before a packet is sent)")
 
 
 class AdbConfig(_Section):
@@ -223,6 +237,19 @@ class AuthConfig(_Section):
     admin_username: str = Field(default="admin", min_length=1)
     admin_password: SecretStr | None = Field(default=None, description="VSSD_ADMIN_PASSWORD")
     admin_password_file: Path | None = None
+    settings_key: SecretStr | None = Field(
+        default=None, description="VSSD_SETTINGS_KEY or settings_key_file: the Fernet key (32 url-safe base64 "
+                                  "bytes) that encrypts secrets in the system settings; demo: generated once into "
+                                  "the state directory when not given")
+    settings_key_file: Path | None = None
+
+    @field_validator("settings_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not fernet_key_shape(value.get_secret_value()):
+            raise ValueError("must be a Fernet key: 32 url-safe base64-encoded bytes (e.g. "
+                             "base64.urlsafe_b64encode(os.urandom(32)))")
+        return value
 
 
 class RateLimitsConfig(_Section):

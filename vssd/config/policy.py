@@ -44,6 +44,8 @@ def _production_issues(config: Config) -> list[Issue]:
         "set VSSD_ADMIN_PASSWORD or auth.admin_password_file",
     )
     issues += _check_secret("ami.secret", config.ami.secret, 1, "set VSSD_AMI_SECRET or ami.secret_file")
+    issues += _check_secret("auth.settings_key", auth.settings_key, 44,
+                            "set VSSD_SETTINGS_KEY (a Fernet key) or auth.settings_key_file")
     return issues
 
 

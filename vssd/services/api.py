@@ -6,11 +6,14 @@ from __future__ import annotations
 import secrets
 import time
 
+from vssd.adapters.ami_probe import AmiProbe
 from vssd.adapters.redis_state import RedisAuthState
+from vssd.adapters.secret_box import SecretBox
 from vssd.adapters.store_audit import StoreAuditLog
 from vssd.adapters.store_call_stats import StoreCallStats
 from vssd.adapters.store_crm_leads import StoreCrmLeads
 from vssd.adapters.store_crm_notes import StoreCrmNotes
+from vssd.adapters.store_settings import StoreSettings
 from vssd.adapters.store_slot_history import StoreSlotHistory
 from vssd.adapters.store_users import StoreUserDirectory, ensure_admin, sync_builtin_roles, verify_password
 from vssd.api.app import make_app
@@ -25,6 +28,7 @@ from vssd.metrics import Metrics
 from vssd.services.alerts import AlertsService
 from vssd.services.control import ControlService
 from vssd.services.dialing import DialingService
+from vssd.services.settings import LiveSettings, defaults, settings_key
 from vssd.services.store import StoreService
 
 
@@ -38,11 +42,16 @@ class ApiService:
         self.stores, self.control, self.dialing, self.alerts = stores, control, dialing, alerts
         self.auth_state: RedisAuthState | None = None
         self.server: ApiServer | None = None
+        self.started_at = time.time()
+        self.live_settings = LiveSettings(config, dialing)
 
     async def start(self) -> None:
         cfg = self.config
         await self._prepare_auth()
-        app = make_app(self._deps(), cors_origins=cfg.http.cors_allow_origins)
+        deps = self._deps()
+        self.live_settings.deps = deps
+        await self._apply_saved_settings(deps)
+        app = make_app(deps, cors_origins=cfg.http.cors_allow_origins)
         self.server = ApiServer(app, [(a.host, a.port) for a in cfg.http.listen],
                                 shutdown_timeout_s=cfg.http.shutdown_grace_s)
         await self.server.start()
@@ -86,7 +95,17 @@ class ApiService:
             crm_leads=StoreCrmLeads(store),
             alerts=self.alerts.book if self.alerts is not None else None,
             call_figures=StoreCallStats(store),
+            settings=StoreSettings(store, SecretBox(settings_key(cfg))),
+            ami_probe=AmiProbe([cfg.ami.host, *cfg.ami.test_hosts]), settings_defaults=defaults(cfg),
+            settings_applied=self.live_settings.apply, started_at=self.started_at,
         )
+
+    async def _apply_saved_settings(self, deps: ApiDeps) -> None:
+        """An admin's saved settings hold across restarts: applied before the API serves."""
+        assert deps.settings is not None
+        saved = await deps.settings.load()
+        if saved:
+            self.live_settings.apply(saved)
 
     def _jwt_secret(self) -> str:
         """Configured, or (demo) generated once and kept in the state directory."""

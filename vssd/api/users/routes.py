@@ -5,7 +5,7 @@ WORKSPACE API) and the Smart Call Center API's `GET|POST /api/admin/users`, `PUT
 `GET /api/admin/users/{id}/operator`.
 
 The Smart Call Center API's validation: username unique, 3–50 characters (USER_001); email valid and unique (USER_002);
-password at least 6 characters; extension required for an operator, 3–5 digits, unique (USER_003); an
+password at least 6 characters; extension 3–5 digits, unique (USER_003), optional until the operator takes calls; an
 unknown user is 404 USER_004; the last active admin cannot be deleted, demoted or disabled (409 USER_005).
 Nobody can give a user a role with rights they do not hold themselves.
 
@@ -15,8 +15,13 @@ WORKSPACE API).
 
 Permissions come in any of the documented forms — canonical dotted strings, aliases (`calls:read`,
 `call.start`, `slots:write`) or `{"calls": ["read"], "OTTB": ["read", "write"]}` — and are stored
-canonical. A role may not grant anything its creator (or editor) lacks; the builtin roles (admin, manager,
-supervisor, operator, seller: `vssd.api.rbac.BUILTIN_ROLES`, synced into the store at start) are fixed.
+canonical. A role may not grant anything its creator (or editor) lacks. The builtin roles (admin, manager,
+supervisor, operator, seller: `vssd.api.rbac.BUILTIN_ROLES`, synced into the store at start) may have their rights
+changed by an admin (`vssd.roles.builtin.update`; the role is then `customized` and the start-up sync leaves it) and
+reset to the shipped default (`POST /api/roles/{id}/reset`); the admin role always keeps full rights.
+
+An operator's extension is optional here (the routes reference creates one without); an operator without one
+cannot go online (409 OPERATOR_NO_EXTENSION from the operators' status route).
 """
 
 from __future__ import annotations
@@ -28,14 +33,14 @@ from typing import Any, TypeGuard
 from aiohttp import web
 
 from vssd.api.audit_log import note
-from vssd.api.authn import authenticate
+from vssd.api.authn import authenticate, require
 from vssd.api.body import object_body
 from vssd.api.deps import ApiDeps, deps_of
 from vssd.api.errors import ApiError, detail, invalid, not_found
 from vssd.api.paging import list_response, page_of
 from vssd.api.passwords import GATE
 from vssd.api.ports import UserAdmin
-from vssd.api.rbac import covers, needs, normalize
+from vssd.api.rbac import BUILTIN_ROLES, FULL_RIGHTS_ROLE, covers, needs, normalize
 from vssd.api.respond import json_response
 from vssd.api.routing import Route
 from vssd.api.users.views import deleted_view, operator_view
@@ -82,7 +87,7 @@ def _check_text(data: dict[str, Any], problems: list[dict[str, Any]]) -> dict[st
         elif not isinstance(value, str) or not low <= len(value.strip()) <= high:
             problems.append(detail(["body", name], f"must be a string of {low}-{high} characters"))
         else:
-            out[name] = value.strip()
+            out[name] = value.strip() or (None if name in ("email", "group_id", "extension") else "")
     return out
 
 
@@ -106,9 +111,6 @@ def validate(data: dict[str, Any], *, current: dict[str, Any] | None = None) -> 
     role = fields.get("role", current["role"] if current else "operator")
     if creating:
         fields.setdefault("role", role)
-    extension = fields["extension"] if "extension" in fields else (current or {}).get("extension")
-    if role == "operator" and not extension:
-        problems.append(detail(["body", "extension"], "required for role operator"))
     password = data.get("password")
     if password is not None and (not isinstance(password, str) or not 6 <= len(password) <= 1024):
         problems.append(detail(["body", "password"], "must be at least 6 characters"))
@@ -283,23 +285,54 @@ async def create_role(request: web.Request) -> web.Response:
     return json_response(role, status=201)
 
 
-@needs("vssd.roles.update")
-async def update_role(request: web.Request) -> web.Response:
-    admin = admin_of(deps_of(request))
-    role_id = request.match_info["role_id"]
+def _builtin_editor(request: web.Request) -> None:
+    """Changing or resetting a builtin role takes full rights over roles (`vssd.roles.builtin.update`)."""
+    require(request, "vssd.roles.builtin.update")
+
+
+async def _role_or_404(admin: UserAdmin, role_id: str) -> dict[str, Any]:
     current = await admin.get_role(role_id)
     if current is None:
         raise not_found(f"role {role_id[:64]} not found")
-    if current["builtin"]:
-        raise ApiError(409, "ROLE_003", f"role {current['name']} is builtin (the documented rights) and fixed")
+    return current
+
+
+@needs("vssd.roles.update")
+async def update_role(request: web.Request) -> web.Response:
+    """A custom role, or a builtin one's rights (marked `customized`: the start-up sync leaves them); the admin
+    role always keeps full rights (409 ROLE_004)."""
+    admin = admin_of(deps_of(request))
+    current = await _role_or_404(admin, request.match_info["role_id"])
     data = await object_body(request)
     perms = _permissions(request, data["permissions"]) if "permissions" in data else None
-    if perms is not None:
-        note(request, role=current["name"], permissions_from=current.get("permissions"), permissions_to=perms)
+    customized: bool | None = None
+    if current["builtin"]:
+        _builtin_editor(request)
+        if current["name"] == FULL_RIGHTS_ROLE and perms is not None and perms != BUILTIN_ROLES[FULL_RIGHTS_ROLE]:
+            raise ApiError(409, "ROLE_004", "the admin role always keeps full rights (#); its permissions are fixed")
+        customized = True if perms is not None and current["name"] != FULL_RIGHTS_ROLE else None
+    description = _description(data)
     try:
-        role = await admin.update_role(str(current["id"]), _description(data), perms)
+        role = await admin.update_role(str(current["id"]), description, perms, customized=customized)
     except LookupError:
-        raise not_found(f"role {role_id[:64]} not found") from None
+        raise not_found(f"role {current['name']} not found") from None
+    note(request, role=current["name"], permissions_before=current["permissions"],
+         permissions_after=role["permissions"])
+    return json_response(role)
+
+
+@needs("vssd.roles.update")
+async def reset_role(request: web.Request) -> web.Response:
+    """A builtin role back to the shipped rights (`vssd.api.rbac.BUILTIN_ROLES`); 409 ROLE_005 for a custom one."""
+    admin = admin_of(deps_of(request))
+    current = await _role_or_404(admin, request.match_info["role_id"])
+    if not current["builtin"] or current["name"] not in BUILTIN_ROLES:
+        raise ApiError(409, "ROLE_005", f"role {current['name']} is not builtin: it has no shipped default")
+    _builtin_editor(request)
+    shipped = list(BUILTIN_ROLES[current["name"]])
+    role = await admin.update_role(str(current["id"]), None, shipped, customized=False)
+    note(request, role=current["name"], permissions_before=current["permissions"], permissions_after=shipped,
+         reset=True)
     return json_response(role)
 
 
@@ -316,4 +349,5 @@ ROUTES = (
     Route("GET", "/roles", list_roles),
     Route("POST", "/roles", create_role),
     Route("POST", "/roles/{role_id}", update_role),
+    Route("POST", "/roles/{role_id}/reset", reset_role),
 )

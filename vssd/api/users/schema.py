@@ -19,7 +19,8 @@ from vssd.api.openapi_base import (
 COMPONENTS: dict[str, Schema] = {
     "User": obj(("id", "username", "role"), id=ID, username=STR, email=NULLABLE_STR, role=STR,
                 is_active=BOOL),
-    "Role": obj(("name", "permissions"), name=STR, permissions=array(STR), description=NULLABLE_STR),
+    "Role": obj(("name", "permissions"), name=STR, permissions=array(STR), description=NULLABLE_STR, builtin=BOOL,
+                customized=BOOL),
 }
 
 USER_FIELDS: dict[str, Schema] = {
@@ -59,6 +60,9 @@ SCHEMAS: dict[tuple[str, str], Op] = {
                                                        {"type": ["object", "null"]}, tag="users"),
     ("GET", "/api/roles"): Op("List roles", array(ref("Role")), query=PAGING, tag="roles"),
     ("POST", "/api/roles"): Op("Create a custom role", ref("Role"), 201, body=ROLE_IN, tag="roles"),
-    ("POST", "/api/roles/{role_id}"): Op("Update a custom role (409 ROLE_003 for a builtin)", ref("Role"),
-                                         body=ROLE_CHANGE, tag="roles"),
+    ("POST", "/api/roles/{role_id}"): Op("Update a role; a builtin one's rights too (then `customized`; the admin "
+                                         "role keeps full rights: 409 ROLE_004)", ref("Role"), body=ROLE_CHANGE,
+                                         tag="roles"),
+    ("POST", "/api/roles/{role_id}/reset"): Op("Reset a builtin role to its shipped rights (409 ROLE_005 for a "
+                                               "custom role)", ref("Role"), tag="roles"),
 }

@@ -1,19 +1,23 @@
-// Admin · Roles: the builtin roles (fixed: their rights are shown, not edited) and custom roles — create
-// (POST /api/roles: name, description, permissions) and edit (POST /api/roles/{id}). Permissions are the API's
+// Admin · Roles: the builtin roles and custom roles — create (POST /api/roles: name, description, permissions) and
+// edit (POST /api/roles/{id}). An admin (`vssd.roles.builtin.update`) edits a builtin role's rights too (it is then
+// marked changed, and kept over restarts) and resets it to the shipped rights (POST /api/roles/{id}/reset); the
+// admin role always keeps full rights (shown, not edited). Permissions are the API's
 // dotted strings, one a line (aliases such as `calls:read` are accepted and stored canonical); a helper grid of
 // the known areas × verbs adds or removes `vssd.<area>.<verb>` with its per-object form `vssd.<area>.*.<verb>`.
 import { useState } from "../../../vendor/preact-htm.mjs";
 import { api, can } from "../../api.js";
 import { extend, t } from "../../i18n.js";
 import { toast } from "../../store.js";
-import { ErrorNote, Field, html, Modal, Table, usePaged } from "../../ui.js";
-import { FormButtons, FormNote, useForm } from "./form.js";
+import { Button, ErrorNote, Field, html, Modal, Table, usePaged } from "../../ui.js";
+import { Confirm, FormButtons, FormNote, useForm } from "./form.js";
 
 extend({
   ru: {
     "admin.roles.new": "Новая роль", "admin.roles.edit": "Роль {name}", "admin.roles.name": "Название",
     "admin.roles.description": "Описание", "admin.roles.permissions": "Права", "admin.roles.builtin": "встроенная",
-    "admin.roles.custom": "своя", "admin.roles.kind": "Вид", "admin.roles.fixed": "Встроенная роль: права заданы документацией и не меняются.",
+    "admin.roles.custom": "своя", "admin.roles.kind": "Вид", "admin.roles.fixed": "Роль admin всегда сохраняет полные права.",
+    "admin.roles.changed": "изменена", "admin.roles.reset": "Вернуть права по умолчанию", "admin.roles.resetQ": "Вернуть роли {name} права по умолчанию?",
+    "admin.roles.resetDone": "Права роли возвращены", "admin.roles.builtinNote": "Встроенная роль: изменённые права сохраняются при перезапуске; их можно вернуть к поставляемым.",
     "admin.roles.permsHint": "По одному на строку: vssd.calls.read, calls:read, !vssd.admin.# (запрет)…",
     "admin.roles.helper": "Области и действия", "admin.roles.area": "Область", "admin.roles.saved": "Роль сохранена",
     "admin.roles.nameHint": "2–50 символов: a-z, 0-9, _ и -, с буквы", "admin.roles.count": "{n} прав",
@@ -25,7 +29,9 @@ extend({
   en: {
     "admin.roles.new": "New role", "admin.roles.edit": "Role {name}", "admin.roles.name": "Name",
     "admin.roles.description": "Description", "admin.roles.permissions": "Permissions", "admin.roles.builtin": "builtin",
-    "admin.roles.custom": "custom", "admin.roles.kind": "Kind", "admin.roles.fixed": "A builtin role: its rights are the documented ones and cannot be changed.",
+    "admin.roles.custom": "custom", "admin.roles.kind": "Kind", "admin.roles.fixed": "The admin role always keeps full rights.",
+    "admin.roles.changed": "changed", "admin.roles.reset": "Reset to the shipped rights", "admin.roles.resetQ": "Give role {name} its shipped rights back?",
+    "admin.roles.resetDone": "The role's rights were reset", "admin.roles.builtinNote": "A builtin role: changed rights are kept across restarts and can be reset to the shipped ones.",
     "admin.roles.permsHint": "One a line: vssd.calls.read, calls:read, !vssd.admin.# (a deny)…",
     "admin.roles.helper": "Areas and actions", "admin.roles.area": "Area", "admin.roles.saved": "Role saved",
     "admin.roles.nameHint": "2–50 of a-z, 0-9, _ and -, starting with a letter", "admin.roles.count": "{n} permissions",
@@ -66,7 +72,7 @@ function check(v, creating) {
   return out;
 }
 
-function RoleForm({ role, onClose, onSaved }) {
+function RoleForm({ role, onClose, onSaved, onReset }) {
   const creating = !role;
   const form = useForm({ name: role?.name || "", description: role?.description || "", permissions: (role?.permissions || []).join("\n") },
     (v) => check(v, creating));
@@ -88,8 +94,11 @@ function RoleForm({ role, onClose, onSaved }) {
           <input name="description" value=${v.description} onInput=${input("description")} /></${Field}>
         <${Field} label=${t("admin.roles.permissions")} name="permissions" error=${errors.permissions} hint=${t("admin.roles.permsHint")}>
           <textarea name="permissions" rows="12" value=${v.permissions} onInput=${input("permissions")}></textarea></${Field}>
+        ${role?.builtin ? html`<div class="note">${t("admin.roles.builtinNote")}</div>` : null}
         <${FormNote} errors=${errors} />
         <${FormButtons} action=${save} onClose=${onClose} />
+        ${role?.builtin && role.customized ? html`<div class="actions">
+          <${Button} kind="danger" action=${async () => onReset(role)} testid="role-reset">${t("admin.roles.reset")}</${Button}></div>` : null}
       </div>
       <${Helper} perms=${perms} setPerms=${(next) => form.set("permissions", next.join("\n"))} />
     </div>
@@ -108,20 +117,28 @@ function Perms({ list }) {
 
 function BuiltinView({ role, onClose }) {
   return html`<${Modal} title=${t("admin.roles.edit", { name: role.name })} onClose=${onClose}>
-    ${role.builtin ? html`<div class="note">${t("admin.roles.fixed")}</div>` : null}<p>${about(role)}</p><${Perms} list=${role.permissions} />
+    ${role.name === SHIPPED_FULL ? html`<div class="note">${t("admin.roles.fixed")}</div>` : null}<p>${about(role)}</p><${Perms} list=${role.permissions} />
   </${Modal}>`;
 }
 
+const SHIPPED_FULL = "admin";  // the role that always keeps full rights (vssd/api/rbac.py FULL_RIGHTS_ROLE)
+
 export default function Roles() {
   const [open, setOpen] = useState(null);  // null, "new" or a role
+  const [resetting, setResetting] = useState(null);
   const list = usePaged((p) => api("GET", "/api/roles", null, p), [], 500);
   const columns = [
     { label: t("admin.roles.name"), render: (r) => html`<b>${r.name}</b>` },
-    { label: t("admin.roles.kind"), render: (r) => html`<span class="tag ${r.builtin ? "" : "custom"}">${r.builtin ? t("admin.roles.builtin") : t("admin.roles.custom")}</span>` },
+    { label: t("admin.roles.kind"), render: (r) => html`<span class="tag ${r.builtin ? "" : "custom"}">${r.builtin ? t("admin.roles.builtin") : t("admin.roles.custom")}</span>
+      ${r.customized ? html` <span class="tag custom" data-testid="role-changed">${t("admin.roles.changed")}</span>` : null}` },
     { label: t("admin.roles.description"), render: about },
     { label: t("admin.roles.permissions"), render: (r) => html`<${Perms} list=${r.permissions} />` },
   ];
-  const editable = (r) => !r.builtin && can("vssd.roles.update");
+  const editable = (r) => r.name !== SHIPPED_FULL && can("vssd.roles.update") && (!r.builtin || can("vssd.roles.builtin.update"));
+  const reset = async () => {
+    await api("POST", `/api/roles/${encodeURIComponent(resetting.id)}/reset`);
+    toast(t("admin.roles.resetDone")); setOpen(null); list.reload();
+  };
   return html`<div data-testid="admin-roles">
     <div class="toolbar">
       <span class="count">${list.total}</span>
@@ -129,7 +146,10 @@ export default function Roles() {
     </div>
     <${ErrorNote} error=${list.error} />
     <${Table} testid="roles-table" rowKey=${(r) => r.name} columns=${columns} rows=${list.rows} onRow=${(r) => setOpen(r)} />
-    ${open && (open === "new" || editable(open)) ? html`<${RoleForm} role=${open === "new" ? null : open} onClose=${() => setOpen(null)} onSaved=${list.reload} />` : null}
+    ${open && (open === "new" || editable(open)) ? html`<${RoleForm} role=${open === "new" ? null : open} onClose=${() => setOpen(null)}
+      onSaved=${list.reload} onReset=${setResetting} />` : null}
     ${open && open !== "new" && !editable(open) ? html`<${BuiltinView} role=${open} onClose=${() => setOpen(null)} />` : null}
+    ${resetting ? html`<${Confirm} title=${t("admin.roles.reset")} text=${t("admin.roles.resetQ", { name: resetting.name })} label=${t("admin.roles.reset")}
+      onClose=${() => setResetting(null)} action=${reset} />` : null}
   </div>`;
 }

@@ -1,7 +1,7 @@
 // Admin · Users: the list (GET /api/users, filter by role, paged), create / edit (POST /api/users,
 // PATCH /api/users/{id}: username, name, e-mail, role, extension, active, a new password), deactivate and delete
 // (DELETE /api/users/{id}) behind a confirmation. Checks mirror the API's: username 3–50 characters, a valid e-mail,
-// a password of at least 6, an extension of 3–5 digits (required for an operator).
+// a password of at least 6, an extension of 3–5 digits (optional: an operator without one cannot go online).
 import { useEffect, useState } from "../../../vendor/preact-htm.mjs";
 import { api, can } from "../../api.js";
 import { extend, fmtDateTime, t } from "../../i18n.js";
@@ -18,7 +18,7 @@ extend({
     "admin.users.lastLogin": "Последний вход", "admin.users.allRoles": "Все роли", "admin.users.deactivate": "Отключить",
     "admin.users.activate": "Включить", "admin.users.deleteQ": "Удалить пользователя {name}? Это нельзя отменить.",
     "admin.users.saved": "Пользователь сохранён", "admin.users.deleted": "Пользователь удалён",
-    "admin.users.extHint": "3–5 цифр; обязателен для оператора", "admin.users.inactive": "отключён",
+    "admin.users.extHint": "3–5 цифр; без него оператор не выйдет на линию", "admin.users.inactive": "отключён",
     "admin.users.toggled": "Пользователь {name}: {state}",
   },
   en: {
@@ -29,7 +29,7 @@ extend({
     "admin.users.lastLogin": "Last login", "admin.users.allRoles": "All roles", "admin.users.deactivate": "Deactivate",
     "admin.users.activate": "Activate", "admin.users.deleteQ": "Delete user {name}? This cannot be undone.",
     "admin.users.saved": "User saved", "admin.users.deleted": "User deleted",
-    "admin.users.extHint": "3–5 digits; required for an operator", "admin.users.inactive": "inactive",
+    "admin.users.extHint": "3–5 digits; an operator without one cannot go online", "admin.users.inactive": "inactive",
     "admin.users.toggled": "User {name}: {state}",
   },
 });
@@ -49,7 +49,6 @@ function check(v, creating) {
   if (len(v.name) > 200) out.name = t("admin.v.length", { min: 0, max: 200 });
   if (!v.role) out.role = t("admin.v.required");
   if (len(v.extension) && !/^[0-9]{3,5}$/.test(v.extension.trim())) out.extension = t("admin.v.digits", { min: 3, max: 5 });
-  else if (v.role === "operator" && !len(v.extension)) out.extension = t("admin.v.operatorExt");
   return out;
 }
 
