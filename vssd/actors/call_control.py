@@ -190,6 +190,8 @@ class CallControl:
         owner = _user_uuid(user_id)
         if owner is not None:
             self._owners[call.call_id] = owner
+            if call.operator_id is None:  # the call is theirs: its views and events say so from now on
+                call.operator_id = owner
             while len(self._owners) > OWNERS_KEPT:
                 self._owners.popitem(last=False)
         attempt_id = call.attempt.action_id if call.attempt else call.call_id
