@@ -31,6 +31,7 @@ from vssd.services.devices import DevicePoller, DeviceService
 from vssd.services.dialing import DialingService
 from vssd.services.farm import FarmService
 from vssd.services.intake import IntakeService
+from vssd.services.notifier import NotifierService
 from vssd.services.pbx import SIMULATOR_MARK, PbxService
 from vssd.services.reconcile import Reconciler, SlotPlan
 from vssd.services.store import StoreService
@@ -65,6 +66,7 @@ class Daemon:
         self.loops = Loops("daemon", self.clock, self.events)  # the daemon's own long-running loops, supervised
         self.router = CallRouter(self.events, self.metrics)
         self.stores = StoreService(cfg, self.tasks, self.loops)
+        self.notifications = NotifierService(cfg, self.stores, self.events, self.loops)
         self.pbx = PbxService(cfg.ami, self.ami_secret, self.router, wait_up_s=self.stage_timeout_s - 1,
                               unconfirmed_after_s=cfg.slots.originate_response_timeout_s,
                               require_simulator=self.require_simulator)
@@ -83,10 +85,11 @@ class Daemon:
                                       self.router, cfg.slots.numbering)
         jobs = [(name, _bound(job, self)) for name, job in self.intake_jobs]
         self.intake = IntakeService(self.dialing, self.farms, self.pump, self.metrics, self.loops, jobs)
-        self.api_service = ApiService(cfg, self.metrics, self.events, self, self.stores, self.control, self.dialing)
+        self.api_service = ApiService(cfg, self.metrics, self.events, self, self.stores, self.control, self.dialing,
+                                      self.notifications)
         self.services: list[Service] = [
-            self.stores, self.pbx, self.device_link, self.broker, self.reconciler, self.farms, self.dialing,
-            self.poller, self.control, self.intake, self.api_service,
+            self.stores, self.notifications, self.pbx, self.device_link, self.broker, self.reconciler, self.farms,
+            self.dialing, self.poller, self.control, self.intake, self.api_service,
         ]
         self.metrics.bind_readiness(self.checks)
         self._stages = Stages(self.stage_timeout_s)

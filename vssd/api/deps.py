@@ -18,6 +18,7 @@ from vssd.api.ports import (
     DeviceCommands,
     EventSource,
     MonitorFacts,
+    NotifierDesk,
     PasswordHasher,
     PasswordVerifier,
     PbxDesk,
@@ -76,6 +77,8 @@ class ApiDeps:
     pbx: PbxDesk | None = None
     # Campaigns, leads, DNC and operators (None → their routes answer 503).
     autodialer: AutodialerDesk | None = None
+    # Notifications, their delivery history and webhook subscriptions (None → their routes answer 503).
+    notifier: NotifierDesk | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

@@ -15,6 +15,7 @@ from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.console import schema as console
 from vssd.api.monitor import schema as monitor
+from vssd.api.notifier import schema as notifier
 from vssd.api.openapi_base import (
     ANY_OBJ,
     BOOL,
@@ -40,6 +41,7 @@ COMPONENTS: dict[str, Schema] = {
     **audit.COMPONENTS,
     "Deleted": obj(("status",), status=STR),
     **monitor.COMPONENTS,
+    **notifier.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -71,4 +73,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **pbx.SCHEMAS,
     **autodialer.SCHEMAS,
     **console.SCHEMAS,
+    **notifier.SCHEMAS,
 }

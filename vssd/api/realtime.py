@@ -239,7 +239,19 @@ class Hub:
         if topic == "slot.update" and self._coalescer is not None:
             self._coalescer.offer(data.get("id", data.get("slot_id")), data)
             return
+        cls = CATALOGUE.get(topic)
+        if cls is not None and cls.addressed is not None:
+            self.fan_addressed(topic, data, cls.group, data.get(cls.addressed) or ())
+            return
         self.fan_out(topic, data)
+
+    def fan_addressed(self, topic: str, data: Mapping[str, Any], group: str, users: Any) -> None:
+        """An event for named users (`Event.addressed`): their clients only, whatever the others may read."""
+        wanted, event = {str(u) for u in users}, Outgoing(topic, data)
+        for client in list(self.clients.values()):
+            who, groups = client.who.user_id, client.groups
+            if who and who in wanted and (groups is None or group in groups) and not client.offer(event):
+                self.drop(client)
 
     def _fan_slot(self, data: Mapping[str, Any]) -> None:
         self.fan_out("slot.update", slot_payload(data))

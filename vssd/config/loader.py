@@ -32,6 +32,7 @@ NAMED_ENVS: dict[str, tuple[str, ...]] = {
     "VSSD_JWT_SECRET": ("auth", "jwt_secret"),
     "VSSD_ADMIN_PASSWORD": ("auth", "admin_password"),
     "VSSD_STATE_DIR": ("state", "dir"),
+    "VSSD_SMTP_PASSWORD": ("notifier", "smtp", "password"),
 }
 # Secrets that must never be written into the TOML file, and the `*_file` key that may hold each.
 SECRET_FILE_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -41,6 +42,7 @@ SECRET_FILE_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 SECRET_PATHS = {
     "ami.secret", "auth.jwt_secret", "auth.admin_password", "database.url", "amqp.url", "redis.url",
+    "notifier.smtp.password",
 }
 
 

@@ -25,6 +25,9 @@ class Event:
     permission: ClassVar[str]  # what a real-time subscriber must hold to receive it
     summary: ClassVar[str]  # one line for docs/events.md
     derived: ClassVar[bool] = False  # emitted by the events package itself from another event (see milestones)
+    # A payload field listing user ids: the event is for them alone (real-time clients of other users never
+    # receive it, whatever their permissions); None: delivered by group and permission.
+    addressed: ClassVar[str | None] = None
 
     def payload(self) -> Mapping[str, Any]:
         """The event's data as subscribers see it (a fresh dict; view events return their view)."""

@@ -20,6 +20,7 @@ from vssd.events import EventDispatcher
 from vssd.metrics import Metrics
 from vssd.services.control import ControlService
 from vssd.services.dialing import DialingService
+from vssd.services.notifier import NotifierService
 from vssd.services.store import StoreService
 
 
@@ -27,9 +28,10 @@ class ApiService:
     name = "api"
 
     def __init__(self, config: Config, metrics: Metrics, events: EventDispatcher, readiness: Readiness,
-                 stores: StoreService, control: ControlService, dialing: DialingService) -> None:
+                 stores: StoreService, control: ControlService, dialing: DialingService,
+                 notifications: NotifierService | None = None) -> None:
         self.config, self.metrics, self.events, self.readiness = config, metrics, events, readiness
-        self.stores, self.control, self.dialing = stores, control, dialing
+        self.stores, self.control, self.dialing, self.notifications = stores, control, dialing, notifications
         self.auth_state: RedisAuthState | None = None
         self.server: ApiServer | None = None
 
@@ -76,6 +78,7 @@ class ApiService:
             dashboard_per_minute=limits.dashboard_per_minute if on else None,
             auth_state=self.auth_state, audit=StoreAuditLog(store), events=self.events,
             call_desk=control.calls, pbx=control.calls, autodialer=self.dialing.desk,
+            notifier=self.notifications.desk if self.notifications is not None else None,
         )
 
     def _jwt_secret(self) -> str:
