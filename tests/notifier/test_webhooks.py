@@ -3,7 +3,7 @@ after N, a 4xx that is not retried, a restart that resumes what was pending, the
 
 from __future__ import annotations
 
-from tests.notifier.conftest import SECRET, Receiver, RigFactory
+from tests.notifier.conftest import SECRET, Receiver
 from vssd.events import SlotUpdate, SystemAlert
 
 
