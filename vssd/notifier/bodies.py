@@ -39,7 +39,7 @@ def webhook_delivery(hook: Webhook, event: str, payload: Mapping[str, Any], now:
 def websocket_delivery(notification_id: str, who: Recipient, payload: Mapping[str, Any], now: float,
                        by: str | None) -> Delivery:
     """Handed to the real-time hub when the event is emitted: sent at once (the hub's own buffer takes over)."""
-    return Delivery(id=new_id("dlv"), channel=WEBSOCKET, recipient=who.id, event="notification",
+    return Delivery(id=new_id("dlv"), channel=WEBSOCKET, recipient=who.username, event="notification",
                     body=to_json(payload), notification_id=notification_id, title=str(payload["title"]),
                     state=SENT, attempts=1, sent_at=now, created_by=by, created_at=now)
 

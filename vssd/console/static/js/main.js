@@ -15,6 +15,7 @@ export const PAGES = [
   { path: "/campaigns", key: "nav.campaigns", perm: "vssd.campaigns.read", load: () => import("./pages/campaigns.js") },
   { path: "/dashboard", key: "nav.dashboard", perm: "vssd.dashboard.read", load: () => import("./pages/dashboard.js") },
   { path: "/workspace", key: "nav.workspace", perm: "vssd.operators.own.update", load: () => import("./pages/workspace.js") },
+  { path: "/notifier", key: "nav.notifier", perm: "vssd.notifier.read", load: () => import("./pages/notifier.js") },
   { path: "/admin", key: "nav.admin", perm: "vssd.users.read", load: () => import("./pages/admin.js") },
 ];
 
