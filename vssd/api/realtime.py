@@ -7,6 +7,8 @@ out to its clients.
   Smart Call Center API).
   `call_started` / `call_answered` / `call_ended` are derived by the dispatcher (vssd/events), not here.
 - `slot.update` is coalesced per slot: at most one per `1 / slot_rate_hz` seconds, the latest state always sent.
+- An addressed event (`Event.addressed`: the notifier's `notification`, its `to_users`) reaches only the
+  connections of the users it names — no permission makes another user's client receive it.
 - Backpressure: every client has a bounded send buffer of `buffer` events. Overflow policy: a client whose buffer
   is full (it is `buffer` events behind) is disconnected at once — its transport aborted — and never slows the
   hub or the daemon; it resyncs through REST when it reconnects. For Socket.IO the buffer is engine.io's queue.
