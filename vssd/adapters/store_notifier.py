@@ -104,9 +104,6 @@ class StoreNotifier:
             if filters.get(key):
                 args.append(filters[key])
                 where.append(f"{column} = ${len(args)}")
-        if filters.get("user"):
-            args.append(filters["user"])
-            where.append(f"(recipient = ${len(args)} OR created_by = ${len(args)})")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         total = await self._run("fetchval", f"SELECT count(*) FROM notifier_deliveries{clause}", *args)
         rows = await self._run("fetch", f"{_HISTORY}{clause} ORDER BY created_at DESC, id "
