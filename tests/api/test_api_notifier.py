@@ -152,3 +152,14 @@ async def test_webhook_subscriptions_crud_and_the_secret_shown_once(site: Site) 
     assert (await site.call("DELETE", f"/api/notifier/webhooks/{hook['id']}"))[0] == 200
     assert (await site.call("GET", f"/api/notifier/webhooks/{hook['id']}"))[0] == 404
     assert (await site.call("DELETE", f"/api/notifier/webhooks/{hook['id']}"))[0] == 404
+
+
+async def test_text_with_nul_characters_is_stored_not_a_server_error(site: Site) -> None:
+    status, sent = await site.call("POST", "/api/notifier/send", body={"role": "admin", "title": "a\x00b",
+                                                                       "message": "m\x00"})
+    assert status == 202, sent
+    status, hook = await site.call("POST", "/api/notifier/webhooks", body={
+        "url": "http://127.0.0.1:9/x", "events": ["campaign.update"], "description": "d\x00", "secret": "s\x00" * 10})
+    assert status == 201, hook
+    status, rows = await site.call("GET", "/api/notifier/history?recipient=x%00y")
+    assert status == 200 and rows == []

@@ -36,6 +36,15 @@ WHERE d.id = u.id
 """
 
 
+def _text(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL: it becomes U+FFFD (as the dialer's rows do), never a failed write."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    return value
+
+
 def _at(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
@@ -62,7 +71,7 @@ class StoreNotifier:
 
     async def _run(self, method: str, sql: str, *args: Any) -> Any:
         try:
-            return await getattr(self.pool, method)(sql, *args)
+            return await getattr(self.pool, method)(sql, *map(_text, args))
         except asyncpg.CheckViolationError as err:
             raise ValueError("INVALID_PARAMS", str(err).splitlines()[0]) from err
         except Exception as err:
@@ -72,15 +81,19 @@ class StoreNotifier:
     async def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None:
         if not deliveries:
             return
-        now = datetime.now(UTC)
-        records = [(d.id, d.notification_id, d.channel, d.recipient, d.event, d.webhook_id, d.title, d.body,
-                    d.state, d.attempts, d.last_error, _at(d.next_attempt_at), _at(d.sent_at), d.created_by,
-                    _at(d.created_at) or now, now) for d in deliveries]
+        records = [tuple(map(_text, r)) for r in self._records(deliveries)]
         try:
             async with self.pool.acquire() as conn:
                 await conn.copy_records_to_table("notifier_deliveries", records=records, columns=_COLUMNS)
         except Exception as err:
             raise translate(err, "writing deliveries") from err
+
+    @staticmethod
+    def _records(deliveries: Sequence[Delivery]) -> list[tuple[Any, ...]]:
+        now = datetime.now(UTC)
+        return [(d.id, d.notification_id, d.channel, d.recipient, d.event, d.webhook_id, d.title, d.body,
+                    d.state, d.attempts, d.last_error, _at(d.next_attempt_at), _at(d.sent_at), d.created_by,
+                    _at(d.created_at) or now, now) for d in deliveries]
 
     async def save_results(self, deliveries: Sequence[Delivery]) -> None:
         if deliveries:
