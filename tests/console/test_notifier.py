@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
-from tests.console.conftest import login, shot
+from tests.console.conftest import api, login, shot, token_for
 from vssd.notifier import verify
 
 OPERATOR = ("op1001", "demo-1001")
@@ -88,7 +88,12 @@ async def test_send_subscribe_and_watch_the_deliveries(page: Page, receiver):
     await shot(page, "notifier")
 
 
-async def test_an_operator_has_no_notifier_page(page: Page):
+async def test_an_operator_has_no_notifier_page_but_sees_a_notification_for_them(page: Page):
     await login(page, OPERATOR, path="/notifier")
     await expect(page.locator("main .note")).to_have_text("Недостаточно прав для этого раздела")
     await expect(page.locator("nav a[href='/notifier']")).to_have_count(0)
+    await expect(page.get_by_test_id("conn")).to_have_class("conn up")
+    status, _ = await api("POST", "/api/notifier/send", await token_for(),
+                          {"user": OPERATOR[0], "title": "Перерыв", "message": "через 5 минут"})
+    assert status == 202
+    await expect(page.locator(".toast")).to_have_text("Перерыв: через 5 минут")
