@@ -4,8 +4,9 @@
   to, and `system.alert`s the alert rule wants, into a bounded queue of `queue_size` events. Overflow policy: when
   it is full the NEWEST event is refused and counted (`dropped`, logged) — the emitter is never slowed; what was
   accepted is persisted before its first attempt, and from then on it is at-least-once.
-- Rounds (`step`): up to `batch` queued events become deliveries (one INSERT), then up to `batch` due deliveries
-  are attempted, `concurrency` at a time, and their results written in one UPDATE. A failure is retried after
+- Rounds (`step`): up to `batch` queued events become deliveries (one COPY), then up to `batch` due deliveries
+  are attempted, `concurrency` at a time, and their results written in one UPDATE (the daemon's loop, `run`,
+  overlaps the three: a round is attempted while the previous one's results are written). A failure is retried after
   an exponential delay with jitter (`backoff`); after `max_attempts` the delivery is dead; an error that says it
   is not retryable (a 4xx answer, a refused recipient) fails it at once.
 - Restart: `load()` reads every queued or retrying delivery back (each at its stored next attempt time); a round
@@ -120,12 +121,17 @@ class NotifierEngine:
 
     # ---- the loop ---------------------------------------------------------------------------------------------
     async def run(self) -> None:
-        """The supervised loop: resume from the store, then rounds until cancelled."""
+        """The supervised loop: resume from the store, then rounds until cancelled. Pipelined: a round's deliveries
+        are attempted while the previous round's results are written and new events become deliveries (a crash
+        restarts the loop, which reads the stored states back: nothing is lost, a send may repeat)."""
         await self.load()
+        written: list[Delivery] = []
         while True:
             self._wake.clear()
-            await self.step()
-            if self._intake or self._due():
+            due = self._take_due()
+            await asyncio.gather(self._take_intake(), self._attempt_all(due), self._settle(written))
+            written = due
+            if due or self._intake or self._due():
                 continue
             await wait_event(self._wake, self._wait_s())
 
@@ -161,20 +167,33 @@ class NotifierEngine:
                 await self._alert(payload)
 
     async def run_due(self) -> int:
+        """Attempt the due deliveries (up to `batch`) and write their results; how many."""
+        due = self._take_due()
+        await self._attempt_all(due)
+        await self._settle(due)
+        return len(due)
+
+    def _take_due(self) -> list[Delivery]:
         now, due = self.clock(), list[Delivery]()
         while self._heap and self._heap[0][0] <= now and len(due) < self.settings.batch:
             due.append(heapq.heappop(self._heap)[2])
-        if not due:
-            return 0
-        gate = asyncio.Semaphore(self.settings.concurrency)
-        await asyncio.gather(*(self._attempt(d, gate) for d in due))
+        return due
+
+    async def _attempt_all(self, due: list[Delivery]) -> None:
+        if due:
+            gate = asyncio.Semaphore(self.settings.concurrency)
+            await asyncio.gather(*(self._attempt(d, gate) for d in due))
+
+    async def _settle(self, done: list[Delivery]) -> None:
+        """Write a round's results; the retrying ones go back into the schedule."""
+        if not done:
+            return
         try:
-            await self.rows.save_results(due)
+            await self.rows.save_results(done)
         except Exception:
-            self._push(due)  # their stored state is the previous one: attempted again (at-least-once)
+            self._push(done)  # their stored state is the previous one: attempted again (at-least-once)
             raise
-        self._push(d for d in due if d.state == RETRYING)
-        return len(due)
+        self._push(d for d in done if d.state == RETRYING)
 
     # ---- one attempt --------------------------------------------------------------------------------------------
     async def _attempt(self, d: Delivery, gate: asyncio.Semaphore) -> None:
