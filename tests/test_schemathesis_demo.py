@@ -25,12 +25,12 @@ routes (read, patch, monitor) with one or two examples may draw no existing slot
 stop need a campaign in the right status; requeue a lead that is `unknown`, set so in the database as a crash
 leaves it; preview confirmation a running preview campaign; DNC delete a listed number; an operator's status and
 stats their own id); an alert to acknowledge (the demo raises none); a CRM note on a call that exists; a builtin
-role's reset, as the fuzzer's role ids are custom roles. They run after schemathesis and count as cases of their
-operation. An operation a role may use that still has no 2xx after both is fuzzed once more, alone
-(`_second_chance`): coverage depends on a few examples drawn against the demo's changing state, findings (5xx,
-schema violations) never do. Between two roles' runs the demo's slots are put back on line (`_heal_slots`): a
-manual call to a slot another role's fuzzing disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the
-finding the check looks for. """
+role's reset, as the fuzzer's role ids are custom roles; a webhook subscription's own routes a subscription that
+exists. They run after schemathesis and count as cases of their operation. An operation a role may use that still
+has no 2xx after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few examples drawn
+against the demo's changing state, findings (5xx, schema violations) never do. Between two roles' runs the demo's
+slots are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing disabled answers 503
+SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
 
 from __future__ import annotations
 
@@ -337,12 +337,24 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
     record("POST", "/api/roles/{role_id}/reset", "/api/roles/seller/reset")  # the run's roles are custom: 409
     _autodialer(record, who, admin, login["user"]["id"], dsn)
     _console(record, who, own_call, dsn)
+    _notifier(record, who, admin)
     if who == "admin":  # the only role that may manage users: the others' 403s come from the fuzzing already
         _users(record)
     if who == "operator":
         record("GET", "/api/call/{call_id}", f"/api/call/{own_call}")
         record("GET", "/api/calls/{call_id}", f"/api/calls/{own_call}")
         record("POST", "/api/call/end", "/api/call/end", {"call_id": own_call})
+
+
+def _notifier(record: Any, who: str, admin: str) -> None:
+    """A notification and a webhook subscription's own routes: the fuzzer cannot name a subscription that exists
+    (its ids are random), so one is made as admin for each role's read, change and delete."""
+    record("POST", "/api/notifier/send", "/api/notifier/send", {"role": "admin", "title": f"st {who}", "message": "m"})
+    hook = {"url": "http://127.0.0.1:9/st", "events": ["campaign.update"], "active": False}
+    record("POST", "/api/notifier/webhooks", "/api/notifier/webhooks", hook)
+    made = _call("/api/notifier/webhooks", hook, admin)["id"]
+    for method, body in (("GET", None), ("PATCH", {"description": f"st {who}"}), ("DELETE", None)):
+        record(method, "/api/notifier/webhooks/{webhook_id}", f"/api/notifier/webhooks/{made}", body)
 
 
 def _login_user(who: str, admin: str) -> dict[str, str]:

@@ -32,6 +32,7 @@ from vssd.services.devices import DevicePoller, DeviceService
 from vssd.services.dialing import DialingService
 from vssd.services.farm import FarmService
 from vssd.services.intake import IntakeService
+from vssd.services.notifier import NotifierService
 from vssd.services.pbx import SIMULATOR_MARK, PbxService
 from vssd.services.reconcile import Reconciler, SlotPlan
 from vssd.services.store import StoreService
@@ -67,6 +68,7 @@ class Daemon:
         self.router = CallRouter(self.events, self.metrics)
         self.stores = StoreService(cfg, self.tasks, self.loops)
         self.alerts = AlertsService(self.stores, self.events, self.loops)
+        self.notifications = NotifierService(cfg, self.stores, self.events, self.loops)
         self.pbx = PbxService(cfg.ami, self.ami_secret, self.router, wait_up_s=self.stage_timeout_s - 1,
                               unconfirmed_after_s=cfg.slots.originate_response_timeout_s,
                               require_simulator=self.require_simulator)
@@ -86,9 +88,10 @@ class Daemon:
         jobs = [(name, _bound(job, self)) for name, job in self.intake_jobs]
         self.intake = IntakeService(self.dialing, self.farms, self.pump, self.metrics, self.loops, jobs)
         self.api_service = ApiService(cfg, self.metrics, self.events, self, self.stores, self.control, self.dialing,
-                                      self.alerts)
+                                      self.alerts, self.notifications)
         self.services: list[Service] = [
-            self.stores, self.alerts, self.pbx, self.device_link, self.broker, self.reconciler, self.farms,
+            self.stores, self.alerts, self.notifications, self.pbx, self.device_link, self.broker, self.reconciler,
+            self.farms,
             self.dialing, self.poller, self.control, self.intake, self.api_service,
         ]
         self.metrics.bind_readiness(self.checks)

@@ -1,4 +1,6 @@
-"""Every event of the catalogue reaches a WebSocket client that holds its permission, and not one that lacks it."""
+"""Every event of the catalogue reaches a WebSocket client that holds its permission, and not one that lacks it;
+an addressed event (`Event.addressed`: a notification) reaches the user it names, and not another user who holds
+every permission."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from vssd.events import (
     CampaignCallStarted,
     CampaignUpdate,
     Event,
+    Notification,
     OperatorLoggedIn,
     OperatorStatusChanged,
     PipelineUpdate,
@@ -51,6 +54,11 @@ SAMPLES: dict[str, Callable[[], Event]] = {
                                                  started_at="t"),
     "rtmp.stream.stop": lambda: RtmpStreamStop(stream_key="s1", slot_id="44", ended_at="t"),
 }
+# addressed events: the sample names the admin (its client is the "allowed" one)
+ADDRESSED: dict[str, Callable[[str], Event]] = {
+    "notification": lambda user_id: Notification(id="ntf_1", title="t", message="m", severity="info",
+                                                 to_users=(user_id,), timestamp=1.0),
+}
 # derived events are made by the dispatcher from their source event
 SOURCE: dict[str, Callable[[], Event]] = {
     "call_started": lambda: CallUpdate(a_call(8), "leg"),
@@ -60,12 +68,13 @@ SOURCE: dict[str, Callable[[], Event]] = {
 
 
 def test_every_catalogued_event_has_a_sample_here() -> None:
-    assert set(SAMPLES) | set(SOURCE) == set(CATALOGUE)
+    assert set(SAMPLES) | set(SOURCE) | set(ADDRESSED) == set(CATALOGUE)
+    assert {n for n, c in CATALOGUE.items() if c.addressed} == set(ADDRESSED)
     assert {n for n, c in CATALOGUE.items() if c.derived} == set(SOURCE)
 
 
-async def _client(rig: Live, permissions: list[str]) -> aiohttp.ClientWebSocketResponse:
-    user = await rig.deps.users.find_user("admin")
+async def _client(rig: Live, permissions: list[str], username: str = "admin") -> aiohttp.ClientWebSocketResponse:
+    user = await rig.deps.users.find_user(username)
     assert user is not None
     token = rig.deps_token(dataclasses.replace(user, permissions=tuple(permissions)))
     session = aiohttp.ClientSession()
@@ -91,12 +100,15 @@ async def test_event_reaches_the_permitted_client_only(live: LiveFactory, name: 
     cls = CATALOGUE[name]
     rig: Live = await live(demo=False, slot_rate_hz=1000.0)
     allowed = await _client(rig, [cls.permission])
-    denied = await _client(rig, ["vssd.#", f"!{cls.permission}"])
+    denied = await _client(rig, ["vssd.#"], "op12") if cls.addressed else \
+        await _client(rig, ["vssd.#", f"!{cls.permission}"])
+    admin = await rig.deps.users.find_user("admin")
+    assert admin is not None
     await asyncio.sleep(0)
     sentinel = CampaignUpdate(campaign_id="sentinel", status="paused") if cls.group == "system" else \
         SystemAlert(type="sentinel", severity="info", message="after", timestamp=0.0)
     try:
-        rig.bus.emit((SAMPLES.get(name) or SOURCE[name])())
+        rig.bus.emit(ADDRESSED[name](str(admin.id)) if name in ADDRESSED else (SAMPLES.get(name) or SOURCE[name])())
         rig.bus.emit(sentinel)
         got = await _frame(allowed)
         while got["type"] != name:  # a derived event follows its source

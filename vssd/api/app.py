@@ -35,6 +35,7 @@ from vssd.api.dashboard import routes as dashboard
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.monitor import routes as monitor
+from vssd.api.notifier import routes as notifier
 from vssd.api.pbx import routes as pbx
 from vssd.api.ratelimit import LocalAuthState
 from vssd.api.routing import Route, register
@@ -49,7 +50,7 @@ from vssd.config.models import DEMO_CORS_ORIGINS
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
 AREAS = (health, metrics_route, audit, auth, users, slots, slot_history, calls, pbx, trunks, monitor, autodialer,
-         dashboard, alerts, crm, settings, openapi, docs_ui, console)
+         dashboard, alerts, crm, settings, notifier, openapi, docs_ui, console)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
 SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, settings.setup, docs_ui.setup, console.setup)

@@ -24,6 +24,7 @@ from vssd.api.ports import (
     DeviceCommands,
     EventSource,
     MonitorFacts,
+    NotifierDesk,
     PasswordHasher,
     PasswordVerifier,
     PbxDesk,
@@ -98,6 +99,8 @@ class ApiDeps:
     settings_defaults: Mapping[str, Any] = field(default_factory=dict)
     settings_applied: Callable[[Mapping[str, Any]], None] | None = None
     started_at: float | None = None  # epoch seconds the daemon started (the system info's uptime)
+    # Notifications, their delivery history and webhook subscriptions (None → their routes answer 503).
+    notifier: NotifierDesk | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

@@ -18,6 +18,7 @@ from vssd.api.console import schema as console
 from vssd.api.crm import schema as crm
 from vssd.api.dashboard import schema as dashboard
 from vssd.api.monitor import schema as monitor
+from vssd.api.notifier import schema as notifier
 from vssd.api.openapi_base import (
     ANY_OBJ,
     BOOL,
@@ -48,6 +49,7 @@ COMPONENTS: dict[str, Schema] = {
     **crm.COMPONENTS,
     **dashboard.COMPONENTS,
     **settings.COMPONENTS,
+    **notifier.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -83,4 +85,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **crm.SCHEMAS,
     **dashboard.SCHEMAS,
     **settings.SCHEMAS,
+    **notifier.SCHEMAS,
 }

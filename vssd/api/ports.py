@@ -403,3 +403,25 @@ class AmiProbe(Protocol):
         """Try an AMI port: `result` (connected | auth_failed | refused | timeout | not_ami | unreachable),
         banner, version, message, elapsed_ms. PermissionError, before any connection, for a host that is
         neither loopback nor configured (the SSRF rule)."""
+
+
+class NotifierDesk(Protocol):
+    """Notifications, their deliveries and webhook subscriptions (vssd/notifier). `send` takes a validated request
+    (`vssd.api.notifier.validate.send_request`) and raises ValueError(code, message) for a user that does not
+    exist; the webhook writers raise LookupError for a missing one. Subscription views never carry the secret
+    (only `create_webhook`'s answer does, once)."""
+
+    async def send(self, request: Mapping[str, Any], by: str | None) -> dict[str, Any]: ...
+
+    async def history(self, limit: int, offset: int,
+                      filters: Mapping[str, str]) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def list_webhooks(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def get_webhook(self, webhook_id: str) -> dict[str, Any] | None: ...
+
+    async def create_webhook(self, fields: Mapping[str, Any], by: str | None) -> dict[str, Any]: ...
+
+    async def update_webhook(self, webhook_id: str, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def delete_webhook(self, webhook_id: str) -> None: ...

@@ -7,6 +7,8 @@ out to its clients.
   Smart Call Center API).
   `call_started` / `call_answered` / `call_ended` are derived by the dispatcher (vssd/events), not here.
 - `slot.update` is coalesced per slot: at most one per `1 / slot_rate_hz` seconds, the latest state always sent.
+- An addressed event (`Event.addressed`: the notifier's `notification`, its `to_users`) reaches only the
+  connections of the users it names — no permission makes another user's client receive it.
 - Backpressure: every client has a bounded send buffer of `buffer` events. Overflow policy: a client whose buffer
   is full (it is `buffer` events behind) is disconnected at once — its transport aborted — and never slows the
   hub or the daemon; it resyncs through REST when it reconnects. For Socket.IO the buffer is engine.io's queue.
@@ -257,7 +259,19 @@ class Hub:
         if topic == "slot.update" and self._coalescer is not None:
             self._coalescer.offer(data.get("id", data.get("slot_id")), data)
             return
+        cls = CATALOGUE.get(topic)
+        if cls is not None and cls.addressed is not None:
+            self.fan_addressed(topic, data, cls.group, data.get(cls.addressed) or ())
+            return
         self.fan_out(topic, data)
+
+    def fan_addressed(self, topic: str, data: Mapping[str, Any], group: str, users: Any) -> None:
+        """An event for named users (`Event.addressed`): their clients only, whatever the others may read."""
+        wanted, event = {str(u) for u in users}, Outgoing(topic, data)
+        for client in list(self.clients.values()):
+            who, groups = client.who.user_id, client.groups
+            if who and who in wanted and (groups is None or group in groups) and not client.offer(event):
+                self.drop(client)
 
     def _fan_slot(self, data: Mapping[str, Any]) -> None:
         self.fan_out("slot.update", slot_payload(data))

@@ -33,6 +33,7 @@ NAMED_ENVS: dict[str, tuple[str, ...]] = {
     "VSSD_ADMIN_PASSWORD": ("auth", "admin_password"),
     "VSSD_SETTINGS_KEY": ("auth", "settings_key"),
     "VSSD_STATE_DIR": ("state", "dir"),
+    "VSSD_SMTP_PASSWORD": ("notifier", "smtp", "password"),
 }
 # Secrets that must never be written into the TOML file, and the `*_file` key that may hold each.
 SECRET_FILE_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -43,7 +44,7 @@ SECRET_FILE_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 SECRET_PATHS = {
     "ami.secret", "auth.jwt_secret", "auth.admin_password", "auth.settings_key", "database.url", "amqp.url",
-    "redis.url",
+    "redis.url", "notifier.smtp.password",
 }
 
 

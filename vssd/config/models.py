@@ -309,6 +309,39 @@ class RuntimeConfig(_Section):
         default="uvloop", description="uvloop (default: about half the CPU per dial attempt) or asyncio's own loop")
 
 
+_WEBSOCKET_ONLY: tuple[Literal["websocket", "email"], ...] = ("websocket",)
+
+
+class SmtpConfig(_Section):
+    """The e-mail channel (aiosmtplib). Disabled: an e-mail delivery fails at once, saying so."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(default="vssd@localhost", min_length=3, description="the From address")
+    username: str | None = None
+    password: SecretStr | None = Field(default=None, description="VSSD_SMTP_PASSWORD")
+    starttls: bool = False
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class NotifierConfig(_Section):
+    """Notifications and webhooks (docs/notifier.md): at-least-once deliveries with exponential backoff and jitter."""
+
+    max_attempts: int = Field(default=8, ge=1, le=100, description="attempts before a delivery is dead")
+    retry_base_s: float = Field(default=2.0, gt=0, description="the first retry's delay (doubling each time)")
+    retry_cap_s: float = Field(default=600.0, gt=0, description="no retry waits longer than this")
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=64, ge=1, description="deliveries in flight at once")
+    batch: int = Field(default=256, ge=1, description="deliveries taken per round (one INSERT, one UPDATE)")
+    queue_size: int = Field(default=10_000, ge=1, description="events waiting for their webhook deliveries")
+    alert_min_severity: Literal["info", "warning", "critical"] = "warning"
+    alert_roles: list[str] = Field(default_factory=lambda: ["admin"],
+                                   description="who a system.alert at or above alert_min_severity reaches")
+    alert_channels: list[Literal["websocket", "email"]] = Field(default_factory=lambda: list(_WEBSOCKET_ONLY))
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+
 class Config(_Section):
     """The whole configuration; `load_config` builds it from the TOML file and the environment."""
 
@@ -326,3 +359,4 @@ class Config(_Section):
     log: LogConfig = Field(default_factory=LogConfig)
     state: StateConfig = Field(default_factory=StateConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    notifier: NotifierConfig = Field(default_factory=NotifierConfig)

@@ -11,6 +11,7 @@ from vssd.events.catalogue import (
     CampaignCallEnded,
     CampaignCallStarted,
     CampaignUpdate,
+    Notification,
     OperatorLoggedIn,
     OperatorStatusChanged,
     PipelineUpdate,
@@ -25,7 +26,7 @@ from vssd.events.dispatcher import Emitted, EventDispatcher, Subscription, match
 __all__ = [
     "CATALOGUE", "GROUP_PERMISSION", "CallAnswered", "CallEnded", "CallStarted", "CallUpdate",
     "CampaignCallConnected", "CampaignCallEnded", "CampaignCallStarted", "CampaignUpdate", "Emitted", "Event",
-    "EventDispatcher", "OperatorLoggedIn", "OperatorStatusChanged", "PipelineUpdate", "RtmpStreamStart",
-    "RtmpStreamStop", "SlotUpdate", "Subscription", "SystemAlert", "SystemAlertAcknowledged",
+    "EventDispatcher", "Notification", "OperatorLoggedIn", "OperatorStatusChanged", "PipelineUpdate",
+    "RtmpStreamStart", "RtmpStreamStop", "SlotUpdate", "Subscription", "SystemAlert", "SystemAlertAcknowledged",
     "matches",
 ]

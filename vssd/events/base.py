@@ -31,6 +31,9 @@ class Event:
     # them — an operator hears only their own calls, as the calls routes answer them only their own
     owner_only: ClassVar[tuple[str, frozenset[str]] | None] = None
     derived: ClassVar[bool] = False  # emitted by the events package itself from another event (see milestones)
+    # A payload field listing user ids: the event is for them alone (real-time clients of other users never
+    # receive it, whatever their permissions); None: delivered by group and permission.
+    addressed: ClassVar[str | None] = None
 
     def payload(self) -> Mapping[str, Any]:
         """The event's data as subscribers see it (a fresh dict; view events return their view)."""

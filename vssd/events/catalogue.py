@@ -16,13 +16,14 @@ from typing import Any, TypedDict
 
 from vssd.events.base import Event, catalogued
 
-CALLS, SLOTS, OPERATORS, CAMPAIGNS, SYSTEM, PIPELINES, RTMP = (
-    "calls", "slots", "operators", "campaigns", "system", "pipelines", "rtmp")
+CALLS, SLOTS, OPERATORS, CAMPAIGNS, SYSTEM, PIPELINES, RTMP, NOTIFICATIONS = (
+    "calls", "slots", "operators", "campaigns", "system", "pipelines", "rtmp", "notifications")
 # The roles that hear only their own calls (`owner_only` of the call events); the calls routes answer them the same.
 OWN_CALLS_ONLY = frozenset({"operator"})
 GROUP_PERMISSION = {CALLS: "vssd.calls.read", SLOTS: "vssd.slots.read", OPERATORS: "vssd.operators.read",
                     CAMPAIGNS: "vssd.campaigns.read", SYSTEM: "vssd.system.read",
-                    PIPELINES: "vssd.pipelines.read", RTMP: "vssd.rtmp.read"}
+                    PIPELINES: "vssd.pipelines.read", RTMP: "vssd.rtmp.read",
+                    NOTIFICATIONS: "vssd.notifier.read"}
 
 
 class CallView(TypedDict, total=False):
@@ -273,6 +274,30 @@ class SystemAlertAcknowledged(Event):
     id: str
     acknowledged_at: str  # ISO-8601
     acknowledged_by: str | None
+
+
+@catalogued
+@dataclass(frozen=True, slots=True)
+class Notification(Event):
+    name = "notification"
+    routing_key = "notification.{severity}"
+    group, permission = NOTIFICATIONS, GROUP_PERMISSION[NOTIFICATIONS]
+    addressed = "to_users"  # real time: only the users it names receive it
+    summary = ("A message for people (`POST /api/notifier/send`, or a rule such as system.alert → admins): "
+               "real-time clients of the users in `to_users` only.")
+    id: str
+    title: str
+    message: str
+    severity: str  # info | warning | critical
+    to_users: tuple[str, ...]  # user ids
+    timestamp: float
+    sender: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> Mapping[str, Any]:
+        return {"id": self.id, "title": self.title, "message": self.message, "severity": self.severity,
+                "to_users": list(self.to_users), "timestamp": self.timestamp, "sender": self.sender,
+                "data": dict(self.data)}
 
 
 @catalogued

@@ -28,6 +28,7 @@ from vssd.metrics import Metrics
 from vssd.services.alerts import AlertsService
 from vssd.services.control import ControlService
 from vssd.services.dialing import DialingService
+from vssd.services.notifier import NotifierService
 from vssd.services.settings import LiveSettings, defaults, settings_key
 from vssd.services.store import StoreService
 
@@ -37,9 +38,10 @@ class ApiService:
 
     def __init__(self, config: Config, metrics: Metrics, events: EventDispatcher, readiness: Readiness,
                  stores: StoreService, control: ControlService, dialing: DialingService,
-                 alerts: AlertsService | None = None) -> None:
+                 alerts: AlertsService | None = None, notifications: NotifierService | None = None) -> None:
         self.config, self.metrics, self.events, self.readiness = config, metrics, events, readiness
-        self.stores, self.control, self.dialing, self.alerts = stores, control, dialing, alerts
+        self.stores, self.control, self.dialing = stores, control, dialing
+        self.alerts, self.notifications = alerts, notifications
         self.auth_state: RedisAuthState | None = None
         self.server: ApiServer | None = None
         self.started_at = time.time()
@@ -98,6 +100,7 @@ class ApiService:
             settings=StoreSettings(store, SecretBox(settings_key(cfg))),
             ami_probe=AmiProbe([cfg.ami.host, *cfg.ami.test_hosts]), settings_defaults=defaults(cfg),
             settings_applied=self.live_settings.apply, started_at=self.started_at,
+            notifier=self.notifications.desk if self.notifications is not None else None,
         )
 
     async def _apply_saved_settings(self, deps: ApiDeps) -> None:

@@ -1,12 +1,12 @@
 // The console's shell: top bar (pages the role may see, connection state, language, user), the login dialog, the
 // "reconnecting" banner and the router (History API; `/`, `/calls`, `/campaigns`, `/dashboard`, `/admin`,
-// `/workspace`). Pages are ES modules loaded when first opened.
+// `/workspace`, `/notifier`). Pages are ES modules loaded when first opened.
 import { html, render, useEffect, useState } from "../vendor/preact-htm.mjs";
 import { can, login, logout, restore, ApiError } from "./api.js";
 import { getLang, onLang, setLang, t } from "./i18n.js";
-import { connect, disconnect } from "./live.js";
+import { connect, disconnect, on } from "./live.js";
 import { navigate } from "./router.js";
-import { store, useStore } from "./store.js";
+import { store, toast, useStore } from "./store.js";
 import { Field } from "./ui.js";
 
 export const PAGES = [
@@ -16,6 +16,7 @@ export const PAGES = [
   { path: "/dashboard", key: "nav.dashboard", perm: "vssd.dashboard.read", load: () => import("./pages/dashboard.js") },
   { path: "/workspace", key: "nav.workspace", perm: "vssd.operators.own.update", load: () => import("./pages/workspace.js") },
   { path: "/crm", key: "nav.crm", perm: "vssd.crm.read", load: () => import("./pages/crm.js") },
+  { path: "/notifier", key: "nav.notifier", perm: "vssd.notifier.read", load: () => import("./pages/notifier.js") },
   { path: "/admin", key: "nav.admin", perm: "vssd.users.read", load: () => import("./pages/admin.js") },
 ];
 
@@ -98,6 +99,8 @@ function App() {
     <${Toast} />`;
 }
 
+// A notification addressed to this user (the notifier's `notification` event) shows on whatever page is open.
+on("notification", (n) => toast(`${n.title}: ${n.message}`, n.severity === "critical" ? "error" : "info"));
 store.set({ path: location.pathname, search: location.search, lang: getLang() });
 onLang((lang) => store.set({ lang }));
 restore();

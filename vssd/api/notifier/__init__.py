@@ -1,0 +1,1 @@
+"""Notifications and webhook subscriptions (`/api/notifier/…`)."""
