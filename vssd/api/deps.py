@@ -15,6 +15,7 @@ from vssd.api.ports import (
     AutodialerDesk,
     CallDesk,
     CallFeed,
+    DciDesk,
     DeviceCommands,
     EventSource,
     MonitorFacts,
@@ -76,6 +77,8 @@ class ApiDeps:
     pbx: PbxDesk | None = None
     # Campaigns, leads, DNC and operators (None → their routes answer 503).
     autodialer: AutodialerDesk | None = None
+    # DCI pipelines and the DCI log (None → their routes answer 503).
+    dci: DciDesk | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

@@ -14,6 +14,7 @@ from vssd.api.auth import schema as auth
 from vssd.api.autodialer import schema as autodialer
 from vssd.api.calls import schema as calls
 from vssd.api.console import schema as console
+from vssd.api.dci import schema as dci
 from vssd.api.monitor import schema as monitor
 from vssd.api.openapi_base import (
     ANY_OBJ,
@@ -40,6 +41,7 @@ COMPONENTS: dict[str, Schema] = {
     **audit.COMPONENTS,
     "Deleted": obj(("status",), status=STR),
     **monitor.COMPONENTS,
+    **dci.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -71,4 +73,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **pbx.SCHEMAS,
     **autodialer.SCHEMAS,
     **console.SCHEMAS,
+    **dci.SCHEMAS,
 }

@@ -252,7 +252,8 @@ class PipelineUpdate(Event):
     name = "pipeline.update"
     routing_key = "pipeline.{status}"
     group, permission = PIPELINES, GROUP_PERMISSION[PIPELINES]
-    summary = "A DCI pipeline run changed state (queued, running, success, failed, cancelled)."
+    summary = ("A DCI pipeline run changed state (running, success, failed, cancelled, interrupted) or printed "
+               "an output line (`line`, in order).")
     id: str
     name_: str
     branch: str | None
@@ -261,11 +262,16 @@ class PipelineUpdate(Event):
     start_time: str | None
     end_time: str | None
     log_url: str | None
+    run_id: int | None = None
+    step: str | None = None
+    line: str | None = None  # one output line of the run (None: a change of state)
+    exit_code: int | None = None
 
     def payload(self) -> Mapping[str, Any]:
         return {"id": self.id, "name": self.name_, "branch": self.branch, "status": self.status,
                 "triggered_by": self.triggered_by, "start_time": self.start_time, "end_time": self.end_time,
-                "log_url": self.log_url}
+                "log_url": self.log_url, "run_id": self.run_id, "step": self.step, "line": self.line,
+                "exit_code": self.exit_code}
 
 
 @catalogued

@@ -19,6 +19,7 @@ from vssd.config.models import Config
 from vssd.events import EventDispatcher
 from vssd.metrics import Metrics
 from vssd.services.control import ControlService
+from vssd.services.dci import DciService
 from vssd.services.dialing import DialingService
 from vssd.services.store import StoreService
 
@@ -27,9 +28,10 @@ class ApiService:
     name = "api"
 
     def __init__(self, config: Config, metrics: Metrics, events: EventDispatcher, readiness: Readiness,
-                 stores: StoreService, control: ControlService, dialing: DialingService) -> None:
+                 stores: StoreService, control: ControlService, dialing: DialingService,
+                 dci: DciService | None = None) -> None:
         self.config, self.metrics, self.events, self.readiness = config, metrics, events, readiness
-        self.stores, self.control, self.dialing = stores, control, dialing
+        self.stores, self.control, self.dialing, self.dci = stores, control, dialing, dci
         self.auth_state: RedisAuthState | None = None
         self.server: ApiServer | None = None
 
@@ -76,6 +78,7 @@ class ApiService:
             dashboard_per_minute=limits.dashboard_per_minute if on else None,
             auth_state=self.auth_state, audit=StoreAuditLog(store), events=self.events,
             call_desk=control.calls, pbx=control.calls, autodialer=self.dialing.desk,
+            dci=self.dci.desk if self.dci is not None else None,
         )
 
     def _jwt_secret(self) -> str:
