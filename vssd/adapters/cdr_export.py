@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,8 @@ _SQL = (f"SELECT {', '.join(c + '::text' if c == 'user_id' else c for c in COLUM
 
 
 async def _chunks(conn: asyncpg.Connection, first: date, last: date) -> AsyncIterator[list[asyncpg.Record]]:
-    start = datetime.combine(first, datetime.min.time()).astimezone()
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time()).astimezone()
+    start = datetime.combine(first, time.min, UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, UTC)
     async with conn.transaction():
         cursor = await conn.cursor(_SQL, start, end)
         while rows := await cursor.fetch(CHUNK):
@@ -32,7 +32,7 @@ async def _chunks(conn: asyncpg.Connection, first: date, last: date) -> AsyncIte
 
 async def export_cdr(dsn: str, first: date, last: date, fmt: str, out: Path,
                      progress: Callable[[int], None]) -> int:
-    """Write the calls of `first`..`last` (inclusive, local days) to `out`; returns the row count."""
+    """Write the calls originated on `first`..`last` (inclusive, UTC days) to `out`; returns the row count."""
     conn = await asyncpg.connect(dsn)
     part = out.with_name(out.name + ".part")
     try:

@@ -18,7 +18,7 @@ def builtin_pipelines() -> list[Pipeline]:
                                   "--format", "{format}", "--out-dir", "{export_dir}"), env_allow=DB_ENV,
                        timeout_s=1800),),
                  {"type": "object", "required": ["date_from", "date_to"], "additionalProperties": False,
-                  "properties": {"date_from": {**DATE, "title": "from (YYYY-MM-DD)"},
+                  "properties": {"date_from": {**DATE, "title": "from (YYYY-MM-DD, UTC)"},
                                  "date_to": {**DATE, "title": "to (YYYY-MM-DD, inclusive)"},
                                  "format": {"enum": ["csv", "parquet"], "default": "csv", "title": "format"}}},
                  inject_dsn=True),
