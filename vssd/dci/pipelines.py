@@ -3,7 +3,8 @@ a working directory, an allow-list of environment variables it inherits, and a t
 
 An argv element may hold `{name}` placeholders, filled from the run's validated params and the runner's context
 (`python`, `export_dir` …) — inside that one element: a param can never become a second argument or a shell
-word. `str.format` rules: a literal brace is doubled (`{{`). Params are checked against the schema before a run starts (jsonschema, defaults filled in).
+word. `str.format` rules: a literal brace is doubled (`{{`). Params are checked against the schema before a
+run starts (jsonschema, defaults filled in).
 """
 
 from __future__ import annotations
