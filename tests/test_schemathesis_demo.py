@@ -24,9 +24,9 @@ routes (read, patch, monitor) with one or two examples may draw no existing slot
 (enroll, restart, disable the role's own new slot instead); the autodialer's life cycle (run, pause, resume,
 stop need a campaign in the right status; requeue a lead that is `unknown`, set so in the database as a crash
 leaves it; preview confirmation a running preview campaign; DNC delete a listed number; an operator's status and
-stats their own id). They run after schemathesis and count as cases of their operation. An operation a role may
-use that still has no 2xx after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few
-examples drawn against the demo's changing state, findings (5xx, schema violations) never do. Between two roles'
+stats their own id; a DCI pipeline by a name that exists, run when it is idle). They run after schemathesis
+and count as cases of their operation. An operation a role may use that still has no 2xx after both is fuzzed
+once more, alone (`_second_chance`): coverage depends on a few examples drawn against the demo's changing state, findings (5xx, schema violations) never do. Between two roles'
 runs the demo's slots are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing
 disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
 
@@ -332,12 +332,32 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
         record("POST", "/api/pbx/route", "/api/pbx/route", {"call_id": dialled["call_id"], "exten": "1001"})
     record("POST", "/api/roles", "/api/roles", {"name": f"st_role_{who}", "permissions": ["vssd.slots.read"]})
     _autodialer(record, who, admin, login["user"]["id"], dsn)
+    _dci(record, admin)
     if who == "admin":  # the only role that may manage users: the others' 403s come from the fuzzing already
         _users(record)
     if who == "operator":
         record("GET", "/api/call/{call_id}", f"/api/call/{own_call}")
         record("GET", "/api/calls/{call_id}", f"/api/calls/{own_call}")
         record("POST", "/api/call/end", "/api/call/end", {"call_id": own_call})
+
+
+def _dci(record: Any, admin: str) -> None:
+    """A pipeline by a name that exists (fuzzed path ids miss them): `migrate` (quick, harmless), run once it is
+    idle — the fuzzing may have started it —, then its status and a stop."""
+    base = "/api/dci/pipeline"
+    _pipeline_idle("migrate", admin)
+    record("POST", f"{base}/{{pipeline_id}}/run", f"{base}/migrate/run", {"params": {}})
+    _pipeline_idle("migrate", admin)
+    record("GET", f"{base}/{{pipeline_id}}/status", f"{base}/migrate/status")
+    record("POST", f"{base}/{{pipeline_id}}/stop", f"{base}/migrate/stop", {})
+
+
+def _pipeline_idle(name: str, admin: str) -> None:
+    """Until the demo shows the pipeline not running (its state, read from the demo; bounded)."""
+    deadline = time.monotonic() + 60
+    while _call(f"/api/dci/pipeline/{name}/status", token=admin)["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"pipeline {name} still running after 60 s"
+        time.sleep(0.2)
 
 
 def _login_user(who: str, admin: str) -> dict[str, str]:

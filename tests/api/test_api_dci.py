@@ -216,9 +216,18 @@ async def test_bad_log_events_and_filters_are_422(api: Rig) -> None:
         assert resp.status == 422, bad
         body = await resp.json()
         assert body["code"] == "INVALID_PARAMS" and body["details"]
-    for query in ("severity=loud", "module=MARS", "limit=0", "limit=x", "offset=-1", "run_id=abc"):
+    for query in ("severity=loud", "module=MARS", "limit=0", "limit=x", "offset=-1", "run_id=abc",
+                  "pipeline=%00x"):
         resp = await api.client.get(f"/api/dci/logs?{query}", headers=headers)
         assert resp.status == 422, query
+
+
+async def test_a_nul_is_stored_as_a_replacement_character(api: Rig) -> None:
+    body = {"module": "DCI", "severity": "error", "message": "bad\x00byte", "context": {"k": "v\x00"}}
+    resp = await api.client.post("/api/dci/log-event", json=body, headers=await _as(api))
+    assert resp.status == 201, await resp.text()
+    entry = await resp.json()
+    assert entry["message"] == "bad\ufffdbyte" and entry["context"] == {"k": "v\ufffd"}
 
 
 async def test_permissions_per_role(api: Rig) -> None:

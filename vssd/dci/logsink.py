@@ -2,8 +2,9 @@
 
 Overflow policy: the queue holds at most `max_rows` lines; when full the OLDEST line is dropped (counted in
 `dropped`) — the newest lines are the ones a person looking at a failing run needs, and neither a pipeline nor
-the daemon's logging may ever wait on the database. A batch that fails to insert is retried after a pause
-(and, meanwhile, the queue keeps its bound); `close()` flushes what is left within its timeout.
+the daemon's logging may ever wait on the database. A batch the database cannot take now (ConnectionError) is
+retried after a pause (meanwhile the queue keeps its bound); a batch it refuses (bad data) is dropped, counted,
+never retried forever; `close()` flushes what is left within its timeout.
 """
 
 from __future__ import annotations
@@ -31,8 +32,14 @@ def log_row(module: str, severity: str, message: str, context: Mapping[str, Any]
             user_id: str | None = None, pipeline: str | None = None, run_id: int | None = None,
             at: datetime | None = None) -> tuple[Any, ...]:
     """One row in the store's column order (`vssd.adapters.store_dci.LOG_COLUMNS`)."""
-    return (at or datetime.now(UTC), module, severity, message,
-            orjson.dumps(dict(context or {}), default=str).decode(), user_id, pipeline, run_id)
+    context_json = orjson.dumps(dict(context or {}), default=str).decode()
+    return (at or datetime.now(UTC), module, severity, _no_nul(message),
+            context_json.replace("\\u0000", "\\ufffd"), _no_nul(user_id), pipeline, run_id)
+
+
+def _no_nul(text: str | None) -> Any:
+    """PostgreSQL text holds no NUL: one would fail the whole batch."""
+    return text.replace("\x00", "\ufffd") if text else text
 
 
 class LogSink:
@@ -103,11 +110,16 @@ class LogSink:
         except asyncio.CancelledError:
             self._requeue(batch)
             raise
-        except Exception as err:
+        except ConnectionError as err:  # the database is away: keep the batch for the next try
             self.failed_batches += 1
             log.warning("dci.log_batch_failed rows=%d error=%r", len(batch), err)
             self._requeue(batch)
             return False
+        except Exception as err:  # the rows themselves are refused: retrying would refuse them forever
+            self.failed_batches += 1
+            self.dropped += len(batch)
+            log.error("dci.log_batch_refused rows=%d error=%r", len(batch), err)
+            return True
         self.written += len(batch)
         return True
 

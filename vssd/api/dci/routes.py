@@ -9,6 +9,7 @@ audited by the audit middleware like every change.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +27,7 @@ from vssd.api.routing import Route
 
 MODULES = ("OTTB", "POINT", "DCI", "WORKSPACE")
 SEVERITIES = ("debug", "info", "warning", "error", "critical")
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}\Z")
 
 
 def _desk(request: web.Request) -> DciDesk:
@@ -91,8 +93,11 @@ def _log_filters(query: Any) -> dict[str, Any]:
         if severity.lower() not in SEVERITIES:
             problems.append(detail(["query", "severity"], f"must be one of {', '.join(SEVERITIES)}"))
         out["severity"] = severity.lower()
-    if query.get("pipeline"):
-        out["pipeline"] = query["pipeline"][:100]
+    pipeline = query.get("pipeline")
+    if pipeline:
+        if not NAME.match(pipeline):
+            problems.append(detail(["query", "pipeline"], "must be a pipeline's name"))
+        out["pipeline"] = pipeline
     run_id = query.get("run_id")
     if run_id:
         if not run_id.isdigit() or len(run_id) > 18:

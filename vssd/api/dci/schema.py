@@ -38,7 +38,8 @@ RUN_IN = obj((), params=ANY_OBJ)
 LOG_EVENT_IN = obj(("module", "severity", "message"), module=MODULE, severity=SEVERITY,
                    message={"type": "string", "minLength": 1, "maxLength": 4000}, context=ANY_OBJ,
                    user_id={"type": "string", "maxLength": 100})
-LOG_QUERY = (Param("module", MODULE), Param("severity", SEVERITY), Param("pipeline"),
+LOG_QUERY = (Param("module", MODULE), Param("severity", SEVERITY),
+             Param("pipeline", {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,100}$"}),
              Param("run_id", {"type": "string", "pattern": r"^[0-9]{1,18}$"}),
              Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
              Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),

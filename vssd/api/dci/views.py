@@ -29,8 +29,9 @@ def log_event_fields(data: dict[str, Any], modules: Sequence[str], severities: S
         context = {}
     if not isinstance(context, dict):
         problems.append(detail(["body", "context"], "must be an object"))
-    elif len(orjson.dumps(context, default=str)) > MAX_CONTEXT_BYTES:
-        problems.append(detail(["body", "context"], f"at most {MAX_CONTEXT_BYTES} bytes of JSON"))
+    elif _json_size(context) > MAX_CONTEXT_BYTES:
+        problems.append(detail(["body", "context"], f"JSON of at most {MAX_CONTEXT_BYTES} bytes, at most 255 "
+                                                    "levels deep"))
     user_id = data.get("user_id")
     if user_id is not None and (not isinstance(user_id, str | int) or isinstance(user_id, bool)
                                 or len(str(user_id)) > 100):
@@ -40,3 +41,11 @@ def log_event_fields(data: dict[str, Any], modules: Sequence[str], severities: S
     assert isinstance(module, str) and isinstance(severity, str) and isinstance(message, str)
     return {"module": module.upper(), "severity": severity.lower(), "message": message, "context": context,
             "user_id": None if user_id is None else str(user_id)}
+
+
+def _json_size(value: Any) -> int:
+    """Its size as JSON; past any bound when it cannot be stored as JSON (huge integers, too deep)."""
+    try:
+        return len(orjson.dumps(value, default=str))
+    except TypeError:
+        return MAX_CONTEXT_BYTES + 1
