@@ -15,20 +15,21 @@ very end instead. `--phases examples,fuzzing` (no coverage phase) and few exampl
 the run near two minutes on a busy machine.
 
 Explicit calls (`_explicit`), because fuzzed input cannot reach their 2xx path by design: login needs a real
-password; `refresh` a real refresh token; adb-command an allowlisted command on a phone's slot; enroll a slot
-that is not enrolled yet; a trunk's own routes (read, patch, delete) a trunk that exists (the admin's fuzzing
-deletes the trunks its examples name, so later draws may all miss); `DELETE /api/users/{id}` a user that still
-exists (the fuzzer's first delete of the shared target user leaves nothing for the other cases, and creating one
-collides with the fuzzer's earlier users); an operator's call routes need a call of their own; a slot's own
-routes (read, patch, monitor) with one or two examples may draw no existing slot id, or only slots that are busy
-(enroll, restart, disable the role's own new slot instead); the autodialer's life cycle (run, pause, resume,
-stop need a campaign in the right status; requeue a lead that is `unknown`, set so in the database as a crash
-leaves it; preview confirmation a running preview campaign; DNC delete a listed number; an operator's status and
-stats their own id; a DCI pipeline by a name that exists, run when it is idle). They run after schemathesis
-and count as cases of their operation. An operation a role may use that still has no 2xx after both is fuzzed
-once more, alone (`_second_chance`): coverage depends on a few examples drawn against the demo's changing state, findings (5xx, schema violations) never do. Between two roles'
-runs the demo's slots are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing
-disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
+password; `refresh` a real refresh token; adb-command an allowlisted command on a phone's slot; enroll a slot that
+is not enrolled yet; a trunk's own routes (read, patch, delete) a trunk that exists (the admin's fuzzing deletes the
+trunks its examples name, so later draws may all miss); `DELETE /api/users/{id}` a user that still exists (the
+fuzzer's first delete of the shared target user leaves nothing for the other cases, and creating one collides with
+the fuzzer's earlier users); an operator's call routes need a call of their own; a slot's own routes (read, patch,
+monitor) with one or two examples may draw no existing slot id, or only slots that are busy (enroll, restart,
+disable the role's own new slot instead); the autodialer's life cycle (run, pause, resume, stop need a campaign in
+the right status; requeue a lead that is `unknown`, set so in the database as a crash leaves it; preview
+confirmation a running preview campaign; DNC delete a listed number; an operator's status and stats their own id; a
+DCI pipeline by a name that exists, run when it is idle). They run after schemathesis and count as cases of their
+operation. An operation a role may use that still has no 2xx after both is fuzzed once more, alone
+(`_second_chance`): coverage depends on a few examples drawn against the demo's changing state, findings (5xx,
+schema violations) never do. Between two roles' runs the demo's slots are put back on line (`_heal_slots`): a manual
+call to a slot another role's fuzzing disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the finding
+the check looks for."""
 
 from __future__ import annotations
 
