@@ -48,7 +48,7 @@ async def test_a_failed_batch_is_kept_in_order(store: Store, dsn: str) -> None:
     sink = LogSink(flaky, TaskSet("t"), max_rows=100, batch_rows=10)  # type: ignore[arg-type]
     for n in range(15):
         sink.submit(log_row("DCI", "info", f"line {n}"))
-    await sink.flush()  # the first batch fails: stops, keeps everything
+    assert await sink.flush() is False  # the first batch fails: stops, keeps everything
     assert sink.failed_batches == 1 and sink.queued == 15
     await sink.flush()
     rows = await query(dsn, "SELECT message FROM dci_logs ORDER BY id")

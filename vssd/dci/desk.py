@@ -80,6 +80,9 @@ class DciDesk:
         }
 
     async def logs(self, filters: Mapping[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """Every line accepted so far is in the answer (the queue is flushed first): a page that subscribed to
+        `pipeline.update` and then reads a run's lines misses none."""
+        await self.sink.flush()
         rows, total = await self.log_store.logs(filters, limit, offset)
         return [_log_view(r) for r in rows], total
 

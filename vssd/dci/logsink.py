@@ -50,6 +50,7 @@ class LogSink:
         self._queue: deque[tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
+        self._writing = asyncio.Lock()  # one batch at a time: ids follow the order lines were submitted
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
         self.dropped = self.written = self.failed_batches = 0
@@ -99,10 +100,8 @@ class LogSink:
                 except TimeoutError:
                     pass
             self._wake.clear()
-            while self._queue:
-                if not await self._write(self._take()):
-                    await asyncio.sleep(RETRY_S)
-                    break
+            if not await self.flush():
+                await asyncio.sleep(RETRY_S)
 
     async def _write(self, batch: list[tuple[Any, ...]]) -> bool:
         try:
@@ -131,11 +130,16 @@ class LogSink:
                 self._queue.popleft()
                 self.dropped += 1
 
-    async def flush(self) -> None:
-        """Write everything queued now (tests, shutdown)."""
+    async def flush(self) -> bool:
+        """Write everything queued now (the writer's rounds, reads that must see every line accepted so far,
+        shutdown); False when the database could not take a batch (it stays queued)."""
         while self._queue:
-            if not await self._write(self._take()):
-                return
+            async with self._writing:
+                if not self._queue:
+                    break
+                if not await self._write(self._take()):
+                    return False
+        return True
 
     async def close(self, timeout_s: float = 5.0) -> None:
         if self._task is not None:

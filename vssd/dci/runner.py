@@ -187,18 +187,18 @@ class PipelineRunner:
     def _line(self, run: Run, text: str, *, step: str | None = None, severity: str = "info") -> None:
         run.tail.append(text)
         run.lines += 1
-        self.sink.submit(log_row("DCI", severity, text, {"step": step} if step else None,
-                                 pipeline=run.pipeline.name, run_id=run.id))
-        self._emit(run, line=text, step=step)
+        context: dict[str, Any] = {"seq": run.lines, **({"step": step} if step else {})}
+        self.sink.submit(log_row("DCI", severity, text, context, pipeline=run.pipeline.name, run_id=run.id))
+        self._emit(run, line=text, step=step, seq=run.lines)
 
-    def _emit(self, run: Run, *, line: str | None = None, step: str | None = None) -> None:
+    def _emit(self, run: Run, *, line: str | None = None, step: str | None = None, seq: int | None = None) -> None:
         row = run.row
         self.events.emit(PipelineUpdate(
             id=str(run.pipeline.id), name_=run.pipeline.name, branch=run.pipeline.branch,
             status=str(row.get("status", "running")), triggered_by=row.get("triggered_by"),
             start_time=_iso(row.get("start_time")), end_time=_iso(row.get("end_time")),
             log_url=log_url(run.pipeline.name, run.id), run_id=run.id, step=step or row.get("step"), line=line,
-            exit_code=row.get("exit_code")))
+            seq=seq, exit_code=row.get("exit_code")))
 
 
 def log_url(pipeline: str, run_id: int | None) -> str | None:

@@ -265,13 +265,14 @@ class PipelineUpdate(Event):
     run_id: int | None = None
     step: str | None = None
     line: str | None = None  # one output line of the run (None: a change of state)
+    seq: int | None = None  # the line's number in its run (1, 2, …; the DCI log's `context.seq` too)
     exit_code: int | None = None
 
     def payload(self) -> Mapping[str, Any]:
         return {"id": self.id, "name": self.name_, "branch": self.branch, "status": self.status,
                 "triggered_by": self.triggered_by, "start_time": self.start_time, "end_time": self.end_time,
                 "log_url": self.log_url, "run_id": self.run_id, "step": self.step, "line": self.line,
-                "exit_code": self.exit_code}
+                "seq": self.seq, "exit_code": self.exit_code}
 
 
 @catalogued

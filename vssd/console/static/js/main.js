@@ -1,6 +1,6 @@
 // The console's shell: top bar (pages the role may see, connection state, language, user), the login dialog, the
 // "reconnecting" banner and the router (History API; `/`, `/calls`, `/campaigns`, `/dashboard`, `/admin`,
-// `/workspace`). Pages are ES modules loaded when first opened.
+// `/workspace`, `/dci`). Pages are ES modules loaded when first opened.
 import { html, render, useEffect, useState } from "../vendor/preact-htm.mjs";
 import { can, login, logout, restore, ApiError } from "./api.js";
 import { getLang, onLang, setLang, t } from "./i18n.js";
@@ -16,6 +16,7 @@ export const PAGES = [
   { path: "/dashboard", key: "nav.dashboard", perm: "vssd.dashboard.read", load: () => import("./pages/dashboard.js") },
   { path: "/workspace", key: "nav.workspace", perm: "vssd.operators.own.update", load: () => import("./pages/workspace.js") },
   { path: "/admin", key: "nav.admin", perm: "vssd.users.read", load: () => import("./pages/admin.js") },
+  { path: "/dci", key: "nav.dci", perm: "vssd.pipelines.read", load: () => import("./pages/dci.js") },
 ];
 
 
