@@ -29,6 +29,6 @@ CREATE TABLE dci_logs (
     pipeline   text,
     run_id     bigint
 );
-CREATE INDEX dci_logs_at_idx ON dci_logs (at DESC, id DESC);
+CREATE INDEX dci_logs_at_idx ON dci_logs USING brin (at);               -- retention by age (rows come in time order)
 CREATE INDEX dci_logs_module_idx ON dci_logs (module, severity, id DESC);
 CREATE INDEX dci_logs_run_idx ON dci_logs (run_id, id) WHERE run_id IS NOT NULL;

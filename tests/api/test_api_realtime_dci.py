@@ -70,12 +70,14 @@ async def test_a_run_streams_its_log_lines_to_a_socketio_client(
     finally:
         await admin.disconnect()
         await operator.disconnect()
-    lines = [u["line"] for u in updates if u["line"] is not None]
+    lines = [line for u in updates if u["lines"] is not None for line in u["lines"]]
+    seqs = [u["seq"] for u in updates if u["lines"] is not None]
+    assert seqs == sorted(seqs) and seqs[0] == 1  # numbered in order from the first
     assert [x for x in lines if x.startswith("line ")] == [f"line {i}" for i in range(5)]
     assert lines.index("oops") > lines.index("line 4") and lines[-1] == "second step"
     assert updates[0]["status"] == "running" and updates[0]["name"] == "echo"
     final = updates[-1]
-    assert final["status"] == "success" and final["line"] is None and final["exit_code"] == 0
+    assert final["status"] == "success" and final["lines"] is None and final["exit_code"] == 0
     assert final["log_url"] == f"/api/dci/logs?pipeline=echo&run_id={final['run_id']}"
     for key in ("id", "name", "branch", "status", "triggered_by", "start_time", "end_time", "log_url"):
         assert key in final

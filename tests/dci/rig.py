@@ -92,7 +92,7 @@ async def final_update(stream: Any, name: str, timeout_s: float = 20.0) -> Mappi
     async with asyncio.timeout(timeout_s):
         while True:
             item = await stream.get()
-            if item.data["name"] == name and item.data["status"] in FINAL and item.data["line"] is None:
+            if item.data["name"] == name and item.data["status"] in FINAL and item.data["lines"] is None:
                 return item.data
 
 
@@ -100,5 +100,5 @@ async def line_seen(stream: Any, name: str, text: str, timeout_s: float = 20.0) 
     async with asyncio.timeout(timeout_s):
         while True:
             item = await stream.get()
-            if item.data["name"] == name and item.data["line"] == text:
+            if item.data["name"] == name and text in (item.data["lines"] or ()):
                 return

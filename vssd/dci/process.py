@@ -12,7 +12,8 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-MAX_LINE = 64 * 1024
+MAX_LINE = 16 * 1024  # a longer line is cut into pieces of this size
+READ_CHUNK = 64 * 1024
 NOT_FOUND = 127  # what a shell answers for a missing command
 TIMED_OUT = 124  # what timeout(1) answers
 
@@ -24,12 +25,13 @@ class StepResult:
 
 
 class StepProcess:
-    """Run `argv`; each output line goes to `on_line` (synchronous, must not block)."""
+    """Run `argv`; its output lines go to `on_lines` in order, as many as one read brought (one, for a step that
+    prints slowly; a burst's worth for a fast one) — synchronous, must not block."""
 
     def __init__(self, argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_s: float,
-                 on_line: Callable[[str], None], grace_s: float) -> None:
+                 on_lines: Callable[[list[str]], None], grace_s: float) -> None:
         self.argv, self.cwd, self.env, self.timeout_s = list(argv), cwd, dict(env), timeout_s
-        self.on_line, self.grace_s = on_line, grace_s
+        self.on_lines, self.grace_s = on_lines, grace_s
         self.proc: asyncio.subprocess.Process | None = None
         self._stopping = False
 
@@ -40,8 +42,7 @@ class StepProcess:
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 exe, *self.argv[1:], cwd=self.cwd, env=self.env, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
-                limit=MAX_LINE)
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         except OSError as err:
             return StepResult(NOT_FOUND, f"{self.argv[0]}: {err.strerror or err}")
         try:
@@ -58,14 +59,16 @@ class StepProcess:
 
     async def _pump(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        while True:
-            try:
-                raw = await self.proc.stdout.readline()
-            except ValueError:  # a line over MAX_LINE: take what is there
-                raw = await self.proc.stdout.read(MAX_LINE)
-            if not raw:
-                return
-            self.on_line(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        rest = b""
+        while chunk := await self.proc.stdout.read(READ_CHUNK):
+            *done, rest = (rest + chunk).split(b"\n")
+            while len(rest) > MAX_LINE:
+                done.append(rest[:MAX_LINE])
+                rest = rest[MAX_LINE:]
+            if done:
+                self.on_lines([_text(raw) for raw in done])
+        if rest:
+            self.on_lines([_text(rest)])
 
     async def stop(self) -> None:
         """SIGTERM to the step's process group, SIGKILL after the grace period; returns once it exited."""
@@ -80,6 +83,10 @@ class StepProcess:
         except TimeoutError:
             _signal(proc.pid, signal.SIGKILL)
             await proc.wait()
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace").rstrip("\r")
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

@@ -108,7 +108,7 @@ class PipelineRunner:
         if run is None or run.row.get("id") == 0:
             return False
         run.stopping, run.by = True, by
-        self._line(run, f"stop requested by {by or 'unknown'}", severity="warning")
+        self._lines(run, [f"stop requested by {by or 'unknown'}"], severity="warning")
         if run.process is not None:
             await run.process.stop()
         if run.task is not None:  # its row final before the answer
@@ -153,9 +153,9 @@ class PipelineRunner:
         except KeyError as err:
             return StepResult(2, str(err.args[0]))
         env = {k: v for k, v in {**os.environ, **self.settings.env_extra}.items() if k in step.env_allow}
-        self._line(run, f"$ {' '.join(argv)}", step=step.name)
+        self._lines(run, [f"$ {' '.join(argv)}"], step=step.name)
         process = StepProcess(argv, step.cwd or self.settings.workdir, env, step.timeout_s,
-                              lambda line: self._line(run, line, step=step.name), self.settings.stop_grace_s)
+                              lambda lines: self._lines(run, lines, step=step.name), self.settings.stop_grace_s)
         run.process = process
         try:
             result = await process.run()
@@ -163,7 +163,7 @@ class PipelineRunner:
             run.process = None
         if result.exit_code != 0:
             why = result.error or f"exited with code {result.exit_code}"
-            self._line(run, f"step {step.name}: {why}", step=step.name, severity="error")
+            self._lines(run, [f"step {step.name}: {why}"], step=step.name, severity="error")
         return result
 
     async def _finish(self, run: Run, status: str, result: StepResult, step: str | None) -> None:
@@ -184,21 +184,27 @@ class PipelineRunner:
             log.exception("dci.run_not_saved pipeline=%s run_id=%s", run.pipeline.name, run.id)
         self._emit(run)
 
-    def _line(self, run: Run, text: str, *, step: str | None = None, severity: str = "info") -> None:
-        run.tail.append(text)
-        run.lines += 1
-        context: dict[str, Any] = {"seq": run.lines, **({"step": step} if step else {})}
-        self.sink.submit(log_row("DCI", severity, text, context, pipeline=run.pipeline.name, run_id=run.id))
-        self._emit(run, line=text, step=step, seq=run.lines)
+    def _lines(self, run: Run, texts: list[str], *, step: str | None = None, severity: str = "info") -> None:
+        """Output lines of the run, in order: its tail, the DCI log (each line its own row, numbered `seq`), and one
+        `pipeline.update` carrying them (`lines`, the first one's `seq`)."""
+        first = run.lines + 1
+        run.tail.extend(texts)
+        submit, name = self.sink.submit, run.pipeline.name
+        for seq, text in enumerate(texts, start=first):
+            context: dict[str, Any] = {"seq": seq, "step": step} if step else {"seq": seq}
+            submit(log_row("DCI", severity, text, context, pipeline=name, run_id=run.id))
+        run.lines += len(texts)
+        self._emit(run, lines=texts, step=step, seq=first)
 
-    def _emit(self, run: Run, *, line: str | None = None, step: str | None = None, seq: int | None = None) -> None:
+    def _emit(self, run: Run, *, lines: list[str] | None = None, step: str | None = None,
+              seq: int | None = None) -> None:
         row = run.row
         self.events.emit(PipelineUpdate(
             id=str(run.pipeline.id), name_=run.pipeline.name, branch=run.pipeline.branch,
             status=str(row.get("status", "running")), triggered_by=row.get("triggered_by"),
             start_time=_iso(row.get("start_time")), end_time=_iso(row.get("end_time")),
-            log_url=log_url(run.pipeline.name, run.id), run_id=run.id, step=step or row.get("step"), line=line,
-            seq=seq, exit_code=row.get("exit_code")))
+            log_url=log_url(run.pipeline.name, run.id), run_id=run.id, step=step or row.get("step"),
+            lines=tuple(lines) if lines is not None else None, seq=seq, exit_code=row.get("exit_code")))
 
 
 def log_url(pipeline: str, run_id: int | None) -> str | None:

@@ -253,7 +253,8 @@ class PipelineUpdate(Event):
     routing_key = "pipeline.{status}"
     group, permission = PIPELINES, GROUP_PERMISSION[PIPELINES]
     summary = ("A DCI pipeline run changed state (running, success, failed, cancelled, interrupted) or printed "
-               "an output line (`line`, in order).")
+               "output: `lines` in order (one per event for a step that prints slowly, a read's worth in a burst), "
+               "`seq` the first one's number in the run.")
     id: str
     name_: str
     branch: str | None
@@ -264,15 +265,16 @@ class PipelineUpdate(Event):
     log_url: str | None
     run_id: int | None = None
     step: str | None = None
-    line: str | None = None  # one output line of the run (None: a change of state)
-    seq: int | None = None  # the line's number in its run (1, 2, …; the DCI log's `context.seq` too)
+    lines: tuple[str, ...] | None = None  # output lines of the run, in order (None: a change of state)
+    seq: int | None = None  # the first line's number in its run (1, 2, …; each line's `context.seq` in the DCI log)
     exit_code: int | None = None
 
     def payload(self) -> Mapping[str, Any]:
         return {"id": self.id, "name": self.name_, "branch": self.branch, "status": self.status,
                 "triggered_by": self.triggered_by, "start_time": self.start_time, "end_time": self.end_time,
-                "log_url": self.log_url, "run_id": self.run_id, "step": self.step, "line": self.line,
-                "seq": self.seq, "exit_code": self.exit_code}
+                "log_url": self.log_url, "run_id": self.run_id, "step": self.step,
+                "lines": list(self.lines) if self.lines is not None else None, "seq": self.seq,
+                "exit_code": self.exit_code}
 
 
 @catalogued

@@ -135,7 +135,7 @@ function LiveLog({ pipeline, runId }) {
     setLines(new Map());
     const off = on("pipeline.update", (u) => {
       if (u.name !== pipeline || u.run_id !== runId) return;
-      if (u.line !== null && u.line !== undefined) add([[u.seq, u.line]]);
+      if (u.lines) add(u.lines.map((line, i) => [u.seq + i, line]));
       else if (FINAL.includes(u.status)) readStatus();  // the status adds the error and the last lines
       else setState(u);
     });
@@ -165,7 +165,7 @@ function Pipelines({ onRuns }) {
   const [picked, setPicked] = useState(null);
   const load = () => api("GET", "/api/dci/pipelines").then((r) => { setRows(r); setError(null); }).catch(setError);
   useEffect(() => { load(); }, []);
-  useEffect(() => on("pipeline.update", (u) => { if (u.line === null || u.line === undefined) { load(); onRuns(); } }), []);
+  useEffect(() => on("pipeline.update", (u) => { if (!u.lines) { load(); onRuns(); } }), []);
   const stop = (p) => async () => {
     const s = await api("POST", `/api/dci/pipeline/${encodeURIComponent(p.name)}/stop`, {});
     toast(s.stopped ? t("dci.stopped", { name: p.name }) : t("dci.notRunning", { name: p.name }));
