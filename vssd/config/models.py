@@ -290,7 +290,7 @@ class DciConfig(_Section):
     tail_lines: int = Field(default=20, ge=1, le=1000, description="a run's last output lines kept in its status")
     log_queue_rows: int = Field(default=20_000, ge=1,
                                 description="DCI log lines waiting for the database; when full the OLDEST go")
-    log_batch_rows: int = Field(default=1000, ge=1)
+    log_batch_rows: int = Field(default=5000, ge=1, description="lines per COPY (bench/dci_logs.py)")
     log_flush_interval_ms: int = Field(default=200, ge=1)
     log_retention_days: float = Field(default=30.0, gt=0, description="DCI log lines older than this are deleted")
     log_retention_rows: int = Field(default=1_000_000, ge=1, description="and only the newest this many are kept")
