@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -49,7 +50,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import require_service
+from tests.conftest import require_service, service_up
 from tests.demo_process import running_demo, stop
 from tests.pg import scratch_database
 from vssd.api.acl import allowed
@@ -109,13 +110,26 @@ async def demo_db():
 
 @pytest.mark.timeout(240)  # ~105 s at a load average of 5 on two cores; the suite's 120 s is too tight when busier
 async def test_schemathesis_finds_no_server_error_or_schema_violation(demo_db, tmp_path):
+    global BASE  # a free block of ports: never the standard ones a `vssd demo` someone runs may hold
+    first = _free_block(5)
+    BASE = f"http://127.0.0.1:{first}"
     env = dict(os.environ, VSSD_DATABASE_URL=demo_db, VSSD_STATE_DIR=str(tmp_path),
-               VSSD_RATE_LIMITS__ENABLED="false")
+               VSSD_RATE_LIMITS__ENABLED="false", VSSD_HTTP__LISTEN=json.dumps([{"host": "127.0.0.1", "port": first}]),
+               VSSD_ADB__PORT=str(first + 2), VSSD_AMI__PORT=str(first + 3))
     reports, seen, doc = await asyncio.to_thread(_no_stop_iteration, _demo_run, env, tmp_path)
     for who, (code, output) in reports.items():
         assert code == 0, f"schemathesis as {who}:\n{output[-6000:]}"
     problems = [p for who in reports for p in _verdicts(who, seen[who], doc)]
     assert not problems, "\n".join(problems)
+
+
+def _free_block(size: int) -> int:
+    """A first port with `size` free ports after it (the demo's API and its simulators' protocol and control ports)."""
+    for _ in range(200):
+        first = random.randrange(20000, 60000)  # noqa: S311 (not cryptographic)
+        if not any(service_up(first + i) for i in range(size)):
+            return first
+    raise AssertionError("no free block of loopback ports")
 
 
 def _no_stop_iteration(func: Any, *args: Any) -> Any:
