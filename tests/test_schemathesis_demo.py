@@ -26,17 +26,19 @@ stop need a campaign in the right status; requeue a lead that is `unknown`, set 
 leaves it; preview confirmation a running preview campaign; DNC delete a listed number; an operator's status and
 stats their own id); an alert to acknowledge (the demo raises none); a CRM note on a call that exists; a builtin
 role's reset, as the fuzzer's role ids are custom roles; a webhook subscription's own routes a subscription that
-exists. They run after schemathesis and count as cases of their operation. An operation a role may use that still
-has no 2xx after both is fuzzed once more, alone (`_second_chance`): coverage depends on a few examples drawn
-against the demo's changing state, findings (5xx, schema violations) never do. Between two roles' runs the demo's
-slots are put back on line (`_heal_slots`): a manual call to a slot another role's fuzzing disabled answers 503
-SLOT_OFFLINE, the seeds' rule, which is not the finding the check looks for. """
+exists; a DCI pipeline by a name that exists, run when it is idle. They run after schemathesis and count as cases
+of their operation. An operation a role may use that still has no 2xx after both is fuzzed once more, alone
+(`_second_chance`): coverage depends on a few examples drawn against the demo's changing state, findings (5xx,
+schema violations) never do. Between two roles' runs the demo's slots are put back on line (`_heal_slots`): a
+manual call to a slot another role's fuzzing disabled answers 503 SLOT_OFFLINE, the seeds' rule, which is not the
+finding the check looks for. """
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -51,7 +53,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import require_service
+from tests.conftest import require_service, service_up
 from tests.demo_process import running_demo, stop
 from tests.pg import scratch_database
 from vssd.api.acl import allowed
@@ -111,13 +113,35 @@ async def demo_db():
 
 @pytest.mark.timeout(240)  # ~105 s at a load average of 5 on two cores; the suite's 120 s is too tight when busier
 async def test_schemathesis_finds_no_server_error_or_schema_violation(demo_db, tmp_path):
+    global BASE  # a free block of ports: never the standard ones a `vssd demo` someone runs may hold
+    first = _free_block(5)
+    BASE = f"http://127.0.0.1:{first}"
     env = dict(os.environ, VSSD_DATABASE_URL=demo_db, VSSD_STATE_DIR=str(tmp_path),
-               VSSD_RATE_LIMITS__ENABLED="false")
+               VSSD_RATE_LIMITS__ENABLED="false", VSSD_HTTP__LISTEN=json.dumps([{"host": "127.0.0.1", "port": first}]),
+               VSSD_ADB__PORT=str(first + 2), VSSD_AMI__PORT=str(first + 3))
     reports, seen, doc = await asyncio.to_thread(_no_stop_iteration, _demo_run, env, tmp_path)
     for who, (code, output) in reports.items():
         assert code == 0, f"schemathesis as {who}:\n{output[-6000:]}"
     problems = [p for who in reports for p in _verdicts(who, seen[who], doc)]
     assert not problems, "\n".join(problems)
+
+
+def _file_status(path: str) -> int:
+    """The status of a GET of a file that is not JSON (a console asset)."""
+    try:
+        with urllib.request.urlopen(BASE + path, timeout=30) as resp:  # noqa: S310 (loopback only)
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def _free_block(size: int) -> int:
+    """A first port with `size` free ports after it (the demo's API and its simulators' protocol and control ports)."""
+    for _ in range(200):
+        first = random.randrange(20000, 60000)  # noqa: S311 (not cryptographic)
+        if not any(service_up(first + i) for i in range(size)):
+            return first
+    raise AssertionError("no free block of loopback ports")
 
 
 def _no_stop_iteration(func: Any, *args: Any) -> Any:
@@ -311,6 +335,7 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
     refresh_token = (fresh_login or login)["refresh_token"]
     record("POST", "/api/auth/refresh", "/api/auth/refresh", {"refresh_token": refresh_token})
     record("GET", "/openapi.json", "/openapi.json")
+    seen["GET /ui/{name}"].append(_file_status("/ui/app.css"))  # a console file that exists (fuzzed names never do)
     trunk = _call("/api/trunks", {"name": f"st-x-{who}", "type": "auto", "capacity": 4}, admin)["id"]
     slot = record("POST", "/api/slots", "/api/slots", {"type": "AUTO", "trunk_id": trunk}) or \
         _call("/api/slots", {"type": "AUTO", "trunk_id": trunk}, admin)
@@ -338,6 +363,7 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
     _autodialer(record, who, admin, login["user"]["id"], dsn)
     _console(record, who, own_call, dsn)
     _notifier(record, who, admin)
+    _dci(record, admin)
     if who == "admin":  # the only role that may manage users: the others' 403s come from the fuzzing already
         _users(record)
     if who == "operator":
@@ -355,6 +381,25 @@ def _notifier(record: Any, who: str, admin: str) -> None:
     made = _call("/api/notifier/webhooks", hook, admin)["id"]
     for method, body in (("GET", None), ("PATCH", {"description": f"st {who}"}), ("DELETE", None)):
         record(method, "/api/notifier/webhooks/{webhook_id}", f"/api/notifier/webhooks/{made}", body)
+
+
+def _dci(record: Any, admin: str) -> None:
+    """A pipeline by a name that exists (fuzzed path ids miss them): `migrate` (quick, harmless), run once it is
+    idle — the fuzzing may have started it —, then its status and a stop."""
+    base = "/api/dci/pipeline"
+    _pipeline_idle("migrate", admin)
+    record("POST", f"{base}/{{pipeline_id}}/run", f"{base}/migrate/run", {"params": {}})
+    _pipeline_idle("migrate", admin)
+    record("GET", f"{base}/{{pipeline_id}}/status", f"{base}/migrate/status")
+    record("POST", f"{base}/{{pipeline_id}}/stop", f"{base}/migrate/stop", {})
+
+
+def _pipeline_idle(name: str, admin: str) -> None:
+    """Until the demo shows the pipeline not running (its state, read from the demo; bounded)."""
+    deadline = time.monotonic() + 60
+    while _call(f"/api/dci/pipeline/{name}/status", token=admin)["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"pipeline {name} still running after 60 s"
+        time.sleep(0.2)
 
 
 def _login_user(who: str, admin: str) -> dict[str, str]:

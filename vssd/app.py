@@ -18,6 +18,7 @@ from vssd.adapters.id_floor import FileFloor
 from vssd.calls.gate import DialGate
 from vssd.calls.ids import CallIds, hub_number
 from vssd.config.models import Config
+from vssd.dci.pipelines import Pipeline
 from vssd.events import EventDispatcher
 from vssd.fsm import LoopClock
 from vssd.metrics import make_registry
@@ -28,6 +29,7 @@ from vssd.services.base import Service, Stages
 from vssd.services.broker import BrokerService
 from vssd.services.calls import CallRouter
 from vssd.services.control import ControlService
+from vssd.services.dci import DciService
 from vssd.services.devices import DevicePoller, DeviceService
 from vssd.services.dialing import DialingService
 from vssd.services.farm import FarmService
@@ -52,6 +54,7 @@ class Daemon:
     call_grace_s: float = 5.0
     intake_jobs: list[IntakeJob] = field(default_factory=list)
     require_simulator: bool = False  # demo: refuse to drive anything but the PBX simulator
+    pipelines: list[Pipeline] | None = None  # DCI pipelines; None → the built-in ones (vssd/dci/builtin.py)
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -87,12 +90,12 @@ class Daemon:
                                       self.router, cfg.slots.numbering)
         jobs = [(name, _bound(job, self)) for name, job in self.intake_jobs]
         self.intake = IntakeService(self.dialing, self.farms, self.pump, self.metrics, self.loops, jobs)
+        self.dci = DciService(cfg, self.stores, self.events, self.tasks, self.loops, self.pipelines)
         self.api_service = ApiService(cfg, self.metrics, self.events, self, self.stores, self.control, self.dialing,
-                                      self.alerts, self.notifications)
+                                      self.alerts, self.notifications, self.dci)
         self.services: list[Service] = [
             self.stores, self.alerts, self.notifications, self.pbx, self.device_link, self.broker, self.reconciler,
-            self.farms,
-            self.dialing, self.poller, self.control, self.intake, self.api_service,
+            self.farms, self.dialing, self.poller, self.control, self.intake, self.dci, self.api_service,
         ]
         self.metrics.bind_readiness(self.checks)
         self._stages = Stages(self.stage_timeout_s)

@@ -32,6 +32,7 @@ from vssd.api.console import routes as console
 from vssd.api.cors import allow_cors
 from vssd.api.crm import routes as crm
 from vssd.api.dashboard import routes as dashboard
+from vssd.api.dci import routes as dci
 from vssd.api.deps import DEPS, ApiDeps
 from vssd.api.middleware import errors, observe
 from vssd.api.monitor import routes as monitor
@@ -50,7 +51,7 @@ from vssd.config.models import DEMO_CORS_ORIGINS
 __all__ = ["ApiDeps", "ApiServer", "make_app"]
 
 AREAS = (health, metrics_route, audit, auth, users, slots, slot_history, calls, pbx, trunks, monitor, autodialer,
-         dashboard, alerts, crm, settings, notifier, openapi, docs_ui, console)
+         dashboard, alerts, crm, settings, notifier, dci, openapi, docs_ui, console)
 # The one route table: every area's rows, registered under `/api` and `/api/v1` (see `routing`).
 ROUTES: tuple[Route, ...] = tuple(row for area in AREAS for row in area.ROUTES)
 SETUPS = (health.setup, audit_log.setup, passwords.setup, slots.setup, settings.setup, docs_ui.setup, console.setup)

@@ -21,6 +21,7 @@ from vssd.api.ports import (
     CallFigures,
     CrmLeads,
     CrmNotes,
+    DciDesk,
     DeviceCommands,
     EventSource,
     MonitorFacts,
@@ -101,6 +102,8 @@ class ApiDeps:
     started_at: float | None = None  # epoch seconds the daemon started (the system info's uptime)
     # Notifications, their delivery history and webhook subscriptions (None → their routes answer 503).
     notifier: NotifierDesk | None = None
+    # DCI pipelines and the DCI log (None → their routes answer 503).
+    dci: DciDesk | None = None
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:

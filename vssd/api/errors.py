@@ -83,7 +83,7 @@ def from_http_exception(exc: web.HTTPException) -> ApiError:
 T = TypeVar("T")
 # A port's ValueError codes answered 409 (the rest 422).
 CONFLICTS = frozenset({"SLOT_BUSY", "SLOT_STATE", "SLOT_001", "SLOT_002", "TRUNK_001", "TRUNK_002", "NO_DEVICE",
-                       "CONFLICT", "OPERATOR_NO_EXTENSION"})
+                       "CONFLICT", "OPERATOR_NO_EXTENSION", "PIPELINE_BUSY"})
 
 
 def port_or_503(port: T | None, what: str) -> T:

@@ -17,6 +17,7 @@ from vssd.api.calls import schema as calls
 from vssd.api.console import schema as console
 from vssd.api.crm import schema as crm
 from vssd.api.dashboard import schema as dashboard
+from vssd.api.dci import schema as dci
 from vssd.api.monitor import schema as monitor
 from vssd.api.notifier import schema as notifier
 from vssd.api.openapi_base import (
@@ -50,6 +51,7 @@ COMPONENTS: dict[str, Schema] = {
     **dashboard.COMPONENTS,
     **settings.COMPONENTS,
     **notifier.COMPONENTS,
+    **dci.COMPONENTS,
 }
 
 HEALTH = Op("Liveness, version and dependency checks", obj(("status", "service", "version"), status=STR,
@@ -86,4 +88,5 @@ SCHEMAS: dict[tuple[str, str], Op] = {
     **dashboard.SCHEMAS,
     **settings.SCHEMAS,
     **notifier.SCHEMAS,
+    **dci.SCHEMAS,
 }

@@ -425,3 +425,29 @@ class NotifierDesk(Protocol):
     async def update_webhook(self, webhook_id: str, fields: Mapping[str, Any]) -> dict[str, Any]: ...
 
     async def delete_webhook(self, webhook_id: str) -> None: ...
+
+
+class DciDesk(Protocol):
+    """DCI pipelines and the DCI log (`vssd.dci.desk.DciDesk`). Pipelines are found by name or numeric id
+    (LookupError otherwise); a pipeline view has the document's `id`, `name`, `branch`, `status`, `triggered_by`,
+    `start_time`, `end_time`, `log_url`; a status adds `run_id`, `step`, `exit_code`, `error`, `params`,
+    `last_lines`. `run` raises ValueError("PIPELINE_BUSY", …) when that pipeline runs already or the overall
+    bound is reached; `stop` answers the status with `stopped` (false: it was not running)."""
+
+    def pipelines(self) -> list[dict[str, Any]]: ...
+
+    def check_params(self, key: str, params: Any) -> tuple[dict[str, Any], list[tuple[list[str | int], str]]]:
+        """(params with their defaults, problems as (loc, msg)) against the pipeline's JSON schema."""
+
+    async def run(self, key: str, params: Mapping[str, Any], by: str | None) -> dict[str, Any]: ...
+
+    async def stop(self, key: str, by: str | None) -> dict[str, Any]: ...
+
+    async def status(self, key: str) -> dict[str, Any]: ...
+
+    async def system_status(self) -> dict[str, Any]: ...
+
+    async def logs(self, filters: Mapping[str, Any], limit: int,
+                   offset: int) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def log_event(self, entry: Mapping[str, Any]) -> dict[str, Any]: ...

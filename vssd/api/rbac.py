@@ -65,7 +65,7 @@ SYSTEM_AREAS: dict[str, tuple[str, ...]] = {
     "OTTB": ("slots", "trunks", "calls", "cdr", "pbx"),
     "POINT": ("users", "roles"),
     "WORKSPACE": ("dashboard", "crm", "leads", "calls"),
-    "DCI": ("monitor", "pipelines"),
+    "DCI": ("monitor", "pipelines", "dci"),
 }
 
 

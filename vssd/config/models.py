@@ -342,6 +342,23 @@ class NotifierConfig(_Section):
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
 
 
+class DciConfig(_Section):
+    """DCI: the pipeline runner and the DCI log (docs/dci.md)."""
+
+    max_concurrent_runs: int = Field(default=2, ge=1, description="runs at once over every pipeline (one each)")
+    stop_grace_s: float = Field(default=5.0, ge=0, description="SIGTERM, then SIGKILL after this long")
+    tail_lines: int = Field(default=20, ge=1, le=1000, description="a run's last output lines kept in its status")
+    log_queue_rows: int = Field(default=20_000, ge=1,
+                                description="DCI log lines waiting for the database; when full the OLDEST go")
+    log_batch_rows: int = Field(default=5000, ge=1, description="lines per COPY (bench/dci_logs.py)")
+    log_flush_interval_ms: int = Field(default=200, ge=1)
+    log_retention_days: float = Field(default=30.0, gt=0, description="DCI log lines older than this are deleted")
+    log_retention_rows: int = Field(default=1_000_000, ge=1, description="and only the newest this many are kept")
+    retention_interval_s: float = Field(default=600.0, gt=0)
+    daemon_log_level: Literal["warning", "error", "critical"] = Field(
+        default="warning", description="the daemon's own log records from this level on land in the DCI log")
+
+
 class Config(_Section):
     """The whole configuration; `load_config` builds it from the TOML file and the environment."""
 
@@ -360,3 +377,4 @@ class Config(_Section):
     state: StateConfig = Field(default_factory=StateConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     notifier: NotifierConfig = Field(default_factory=NotifierConfig)
+    dci: DciConfig = Field(default_factory=DciConfig)

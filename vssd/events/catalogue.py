@@ -306,7 +306,9 @@ class PipelineUpdate(Event):
     name = "pipeline.update"
     routing_key = "pipeline.{status}"
     group, permission = PIPELINES, GROUP_PERMISSION[PIPELINES]
-    summary = "A DCI pipeline run changed state (queued, running, success, failed, cancelled)."
+    summary = ("A DCI pipeline run changed state (running, success, failed, cancelled, interrupted) or printed "
+               "output: `lines` in order (one per event for a step that prints slowly, a read's worth in a burst), "
+               "`seq` the first one's number in the run.")
     id: str
     name_: str
     branch: str | None
@@ -315,11 +317,18 @@ class PipelineUpdate(Event):
     start_time: str | None
     end_time: str | None
     log_url: str | None
+    run_id: int | None = None
+    step: str | None = None
+    lines: tuple[str, ...] | None = None  # output lines of the run, in order (None: a change of state)
+    seq: int | None = None  # the first line's number in its run (1, 2, …; each line's `context.seq` in the DCI log)
+    exit_code: int | None = None
 
     def payload(self) -> Mapping[str, Any]:
         return {"id": self.id, "name": self.name_, "branch": self.branch, "status": self.status,
                 "triggered_by": self.triggered_by, "start_time": self.start_time, "end_time": self.end_time,
-                "log_url": self.log_url}
+                "log_url": self.log_url, "run_id": self.run_id, "step": self.step,
+                "lines": list(self.lines) if self.lines is not None else None, "seq": self.seq,
+                "exit_code": self.exit_code}
 
 
 @catalogued

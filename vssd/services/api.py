@@ -27,6 +27,7 @@ from vssd.events import EventDispatcher
 from vssd.metrics import Metrics
 from vssd.services.alerts import AlertsService
 from vssd.services.control import ControlService
+from vssd.services.dci import DciService
 from vssd.services.dialing import DialingService
 from vssd.services.notifier import NotifierService
 from vssd.services.settings import LiveSettings, defaults, settings_key
@@ -38,10 +39,11 @@ class ApiService:
 
     def __init__(self, config: Config, metrics: Metrics, events: EventDispatcher, readiness: Readiness,
                  stores: StoreService, control: ControlService, dialing: DialingService,
-                 alerts: AlertsService | None = None, notifications: NotifierService | None = None) -> None:
+                 alerts: AlertsService | None = None, notifications: NotifierService | None = None,
+                 dci: DciService | None = None) -> None:
         self.config, self.metrics, self.events, self.readiness = config, metrics, events, readiness
         self.stores, self.control, self.dialing = stores, control, dialing
-        self.alerts, self.notifications = alerts, notifications
+        self.alerts, self.notifications, self.dci = alerts, notifications, dci
         self.auth_state: RedisAuthState | None = None
         self.server: ApiServer | None = None
         self.started_at = time.time()
@@ -101,6 +103,7 @@ class ApiService:
             ami_probe=AmiProbe([cfg.ami.host, *cfg.ami.test_hosts]), settings_defaults=defaults(cfg),
             settings_applied=self.live_settings.apply, started_at=self.started_at,
             notifier=self.notifications.desk if self.notifications is not None else None,
+            dci=self.dci.desk if self.dci is not None else None,
         )
 
     async def _apply_saved_settings(self, deps: ApiDeps) -> None:

@@ -1,6 +1,6 @@
 """The console's pages and files: `/`, `/calls`, `/campaigns`, `/dashboard`, `/admin`, `/workspace`, `/crm`,
-`/notifier` answer the one page (`index.html`; the page's router picks the view from the path), `/ui/{name}` its
-files (`vssd.console`).
+`/notifier`, `/dci` answer the one page (`index.html`; the page's router picks the view from the path),
+`/ui/{name}` its files (`vssd.console`).
 
 The pages are public — they hold no data; everything they show comes from the API with the user's token.
 Files are sent gzipped to a client that accepts it, with an ETag; `index.html` is never cached (it names the
@@ -17,7 +17,7 @@ from vssd.api.routing import Route
 from vssd.console import Asset, Assets
 
 ASSETS = web.AppKey("console_assets", Assets)
-PAGES = ("/", "/calls", "/campaigns", "/dashboard", "/admin", "/workspace", "/crm", "/notifier")
+PAGES = ("/", "/calls", "/campaigns", "/dashboard", "/admin", "/workspace", "/crm", "/notifier", "/dci")
 
 
 def setup(app: web.Application) -> None:

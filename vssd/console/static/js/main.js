@@ -1,6 +1,6 @@
 // The console's shell: top bar (pages the role may see, connection state, language, user), the login dialog, the
 // "reconnecting" banner and the router (History API; `/`, `/calls`, `/campaigns`, `/dashboard`, `/admin`,
-// `/workspace`, `/notifier`). Pages are ES modules loaded when first opened.
+// `/workspace`, `/crm`, `/notifier`, `/dci`). Pages are ES modules loaded when first opened.
 import { html, render, useEffect, useState } from "../vendor/preact-htm.mjs";
 import { can, login, logout, restore, ApiError } from "./api.js";
 import { getLang, onLang, setLang, t } from "./i18n.js";
@@ -18,6 +18,7 @@ export const PAGES = [
   { path: "/crm", key: "nav.crm", perm: "vssd.crm.read", load: () => import("./pages/crm.js") },
   { path: "/notifier", key: "nav.notifier", perm: "vssd.notifier.read", load: () => import("./pages/notifier.js") },
   { path: "/admin", key: "nav.admin", perm: "vssd.users.read", load: () => import("./pages/admin.js") },
+  { path: "/dci", key: "nav.dci", perm: "vssd.pipelines.read", load: () => import("./pages/dci.js") },
 ];
 
 

@@ -1,7 +1,7 @@
 // English: the same keys as ru.js.
 export const en = {
   "nav.farm": "Farm", "nav.calls": "Calls", "nav.campaigns": "Campaigns", "nav.dashboard": "Dashboard",
-  "nav.workspace": "Workspace", "nav.notifier": "Notifier", "nav.admin": "Admin", "nav.crm": "CRM",
+  "nav.workspace": "Workspace", "nav.notifier": "Notifier", "nav.admin": "Admin", "nav.crm": "CRM", "nav.dci": "Pipelines",
   "login.title": "Sign in to VSS", "login.username": "Username or e-mail", "login.password": "Password", "login.submit": "Sign in",
   "login.bad": "Wrong username or password", "login.required": "Enter username and password",
   "logout": "Log out", "loading": "Loading…", "nothing": "Nothing here", "of": "of", "close": "Close", "time": "Time",

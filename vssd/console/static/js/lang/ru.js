@@ -1,7 +1,7 @@
 // Russian (the default): the shell's and the farm's words; other pages add theirs with `extend`.
 export const ru = {
   "nav.farm": "Ферма", "nav.calls": "Звонки", "nav.campaigns": "Кампании", "nav.dashboard": "Дашборд",
-  "nav.workspace": "Рабочее место", "nav.notifier": "Уведомления", "nav.admin": "Администрирование", "nav.crm": "CRM",
+  "nav.workspace": "Рабочее место", "nav.notifier": "Уведомления", "nav.admin": "Администрирование", "nav.crm": "CRM", "nav.dci": "Пайплайны",
   "login.title": "Вход в VSS", "login.username": "Логин или e-mail", "login.password": "Пароль", "login.submit": "Войти",
   "login.bad": "Неверный логин или пароль", "login.required": "Введите логин и пароль",
   "logout": "Выйти", "loading": "Загрузка…", "nothing": "Нет данных", "of": "из", "close": "Закрыть", "time": "Время",

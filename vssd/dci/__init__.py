@@ -1,0 +1,1 @@
+"""DCI: pipelines (named sequences of argv steps run as child processes) and the DCI log (see docs/dci.md)."""
