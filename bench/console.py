@@ -6,7 +6,7 @@ The real daemon (`vssd.app.Daemon`) runs in this process over a scratch PostgreS
 in a child process (its own loop, as a PBX would be) and the demo's call load: `vssd demo`'s own intake job
 (`campaigns_flowing`: predictive campaigns one after the other, operators online, dispositions as calls end) with
 --calls calls in flight at most, at the demo's time scale. Debian's chromium, driven by Playwright (sync API, in a
-thread of its own), opens the console as a supervisor would.
+process of its own), opens the console as a supervisor would.
 
 1. Event → DOM: `window.__vssdTrace` (vssd/console/static/js/live.js) records, for each slot update that changes
    the tile's state, the transition's server time (the slot's `state_since`, epoch; the daemon's clock is
@@ -26,11 +26,13 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing as mp
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +121,7 @@ async def hub(args: argparse.Namespace):
 
 
 def browse(base: str, reply: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """Blocking: Chromium via Playwright's sync API (run in a thread: the daemon owns this process's loop)."""
+    """Blocking: Chromium via Playwright's sync API (run in a child process: the daemon owns this one)."""
     from playwright.sync_api import sync_playwright
 
     session = {"token": reply["access_token"], "refresh": reply.get("refresh_token"),
@@ -189,7 +191,10 @@ async def main(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     async with hub(args) as (base, reply, daemon):
         before = daemon.finished_calls
-        result = await asyncio.to_thread(browse, base, reply, args)
+        # The browser's driver in a process of its own: in a thread it would share the daemon's GIL (its JSON
+        # traffic with Chromium would then delay the very events it measures).
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+            result = await asyncio.get_running_loop().run_in_executor(pool, browse, base, reply, args)
         result["calls"] = daemon.finished_calls - before
     return report(result, args)
 

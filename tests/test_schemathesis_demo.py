@@ -362,6 +362,9 @@ def _explicit(who: str, login: dict[str, Any], admin: str, own_call: str, seen: 
     record("POST", "/api/roles/{role_id}/reset", "/api/roles/seller/reset")  # the run's roles are custom: 409
     _autodialer(record, who, admin, login["user"]["id"], dsn)
     _console(record, who, own_call, dsn)
+    _crm(record, who, admin, login["user"]["id"], dsn)
+    record("POST", "/api/admin/settings/asterisk/test", "/api/admin/settings/asterisk/test",
+           {"host": "127.0.0.1", "port": 9, "username": "st", "password": "st", "timeout": 0.5})
     _notifier(record, who, admin)
     _dci(record, admin)
     if who == "admin":  # the only role that may manage users: the others' 403s come from the fuzzing already
@@ -422,9 +425,12 @@ def _autodialer(record: Any, who: str, admin: str, user_id: str, dsn: str) -> No
     the role may not do is done as admin; the call under test is made as the role."""
     a = "/api/autodialer"
     leads = [{"phone": f"+7999000{n:04d}", "name": "st"} for n in range(2)]
-    mine = _call(f"{a}/campaigns", {"name": f"st-{who}", "leads": leads, "settings": {"policy": "none"}}, admin)
-    record("POST", f"{a}/campaigns", f"{a}/campaigns", {"name": f"st-own-{who}", "leads": leads})
-    cid = mine["id"]
+    own = record("POST", f"{a}/campaigns", f"{a}/campaigns", {"name": f"st-own-{who}", "leads": leads,
+                                                              "settings": {"policy": "none"}})
+    _own_campaign(record, own)
+    # the life cycle on the role's own campaign (a seller runs only theirs), else on one the admin makes
+    cid = (own or _call(f"{a}/campaigns", {"name": f"st-{who}", "leads": leads, "settings": {"policy": "none"}},
+                        admin))["id"]
     record("POST", f"{a}/campaigns/{{campaign_id}}/leads", f"{a}/campaigns/{cid}/leads", {"leads": leads})
     for action in ("run", "pause", "resume", "stop"):
         body = {"campaign_id": cid}
@@ -474,12 +480,47 @@ def _an_operator(admin: str) -> str:
                                 "password": "St-operator-2", "role": "operator", "extension": "5009"}, admin)["id"]
 
 
-async def _sql(dsn: str, sql: str, *args: Any) -> None:
+async def _sql(dsn: str, sql: str, *args: Any) -> Any:
+    """One statement on the demo's database; a SELECT's first value."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(sql, *args)
+        return await conn.fetchval(sql, *args)
     finally:
         await conn.close()
+
+
+def _crm(record: Any, who: str, admin: str, user_id: str, dsn: str) -> None:
+    """A CRM lead of the role's own (sellers and operators see only theirs; the fuzzer's lead ids are random): its
+    reads, a change, a push into a campaign the role may run, its deletion; and a campaign call's lead, the call
+    made the role's (the route answers the call's own operator, or whoever may read leads)."""
+    n = list(MAX_EXAMPLES).index(who)
+    body = {"client_name": f"st {who}", "phone": f"+7999444{n:04d}"}
+    lead = record("POST", "/api/crm/leads", "/api/crm/leads", body) or _call("/api/crm/leads", body, admin)
+    lid, base = lead["id"], "/api/crm/leads/{lead_id}"
+    for suffix in ("", "/history", "/notes"):
+        record("GET", base + suffix, f"/api/crm/leads/{lid}{suffix}")
+    record("GET", "/api/crm/notes", f"/api/crm/notes?lead_id={lid}")
+    record("PATCH", base, f"/api/crm/leads/{lid}", {"status": "contacted"})
+    campaign = {"name": f"st-crm-{who}", "leads": [{"phone": f"+7999333{n:04d}"}], "settings": {"policy": "none"}}
+    cid = (record("POST", "/api/autodialer/campaigns", "/api/autodialer/campaigns", campaign)
+           or _call("/api/autodialer/campaigns", campaign, admin))["id"]
+    record("POST", base + "/push", f"/api/crm/leads/{lid}/push", {"campaign_id": cid})
+    record("POST", "/api/crm/leads/push", "/api/crm/leads/push", {"campaign_id": cid, "lead_ids": [lid]})
+    record("DELETE", base, f"/api/crm/leads/{lid}")
+    attempt = asyncio.run(_sql(dsn, "SELECT attempt_id FROM dial_attempts WHERE lead_id IS NOT NULL "
+                                    "ORDER BY attempt_id LIMIT 1"))
+    if attempt is not None:
+        asyncio.run(_sql(dsn, "UPDATE dial_attempts SET operator_id = $1 WHERE attempt_id = $2", user_id, attempt))
+        record("GET", "/api/autodialer/calls/{call_id}/lead", f"/api/autodialer/calls/{attempt}/lead")
+
+
+def _own_campaign(record: Any, own: dict[str, Any] | None) -> None:
+    """A campaign's reads on one the role made itself (a seller reads only their own; fuzzed ids are no one's)."""
+    if own is None:
+        return
+    a, cid = "/api/autodialer/campaigns/{campaign_id}", own["id"]
+    for suffix in ("", "/status", "/ledger", "/preview"):
+        record("GET", a + suffix, f"/api/autodialer/campaigns/{cid}{suffix}")
 
 
 def _users(record: Any) -> None:

@@ -4,6 +4,7 @@ and notes, and an operator sees only what the API lets it see."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import urllib.parse
@@ -147,3 +148,16 @@ async def test_an_operator_sees_only_what_the_api_lets_it(page: Page):
     await expect(page.get_by_test_id("call-detail").locator("[data-fact=number]")).to_have_text(number)
     await expect(page.get_by_test_id("call-detail")).to_contain_text("CDR недоступен для вашей роли")
     await expect(page.get_by_test_id("note-form")).to_be_visible()
+    await _end_calls(token, [started["call_id"], second["call_id"]])
+
+
+async def _end_calls(token: str, call_ids: list[str]) -> None:
+    """Hang up the operator's calls (the PBX simulator would let them talk on) and wait until the API no longer
+    lists them as active: the next test's operator starts with no call of theirs."""
+    for call_id in call_ids:
+        await api("POST", "/api/call/end", token, {"call_id": call_id})
+    for _ in range(200):
+        if not set(call_ids) & set(await api_ids("/api/calls/active", token)):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"calls {call_ids} still active after hanging up")

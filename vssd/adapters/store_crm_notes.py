@@ -11,8 +11,10 @@ from vssd.adapters.store_errors import translate
 __all__ = ["StoreCrmNotes"]
 
 _COLS = "id, call_id, lead_id::text AS lead_id, text, type, author_id::text AS author_id, created_at"
+# The author as a user that still exists: a token outlives its user's deletion, and the note is kept (authorless)
+# rather than refused by the foreign key.
 _INSERT = (f"INSERT INTO crm_notes (call_id, lead_id, text, type, author_id) "
-           f"VALUES ($1, $2::uuid, $3, $4, $5::uuid) RETURNING {_COLS}")
+           f"VALUES ($1, $2::uuid, $3, $4, (SELECT id FROM users WHERE id = $5::uuid)) RETURNING {_COLS}")
 
 
 def _uuid(value: str | None) -> str | None:

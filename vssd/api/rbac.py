@@ -39,6 +39,8 @@ BUILTIN_ROLES: dict[str, list[str]] = {
                    "!vssd.settings.#"],
     "operator": ["vssd.calls.#", "vssd.slots.read", "vssd.slots.*.read", "vssd.crm.#", "vssd.guacamole.#",
                  "vssd.dashboard.read", "vssd.operators.own.#", "!vssd.crm.notes.any.#", "!vssd.crm.leads.any.#",
+                 # the CRM's leads are the sellers': an operator reads theirs, changes and pushes none
+                 "!vssd.crm.leads.update", "!vssd.crm.leads.*.update",
                  "!vssd.users.#", "!vssd.roles.#", "!vssd.admin.#", "!vssd.audit.#"],
     # A seller's campaigns are their own (vssd/api/autodialer/scope.py): they create, read and run those.
     "seller": ["vssd.crm.#", "vssd.leads.#", "vssd.campaigns.read", "vssd.campaigns.*.read", "vssd.campaigns.create",

@@ -21,7 +21,7 @@ from vssd.api.body import object_body
 from vssd.api.crm import leads
 from vssd.api.crm.views import notes_view
 from vssd.api.deps import deps_of
-from vssd.api.errors import detail, invalid, not_found, port_call, port_or_503
+from vssd.api.errors import ApiError, detail, invalid, not_found, port_call, port_or_503
 from vssd.api.ports import CrmNotes
 from vssd.api.rbac import needs
 from vssd.api.respond import json_response
@@ -84,7 +84,22 @@ async def _owner(request: web.Request, notes: CrmNotes, note: NoteIn) -> str | N
         raise not_found(f"lead {note.lead_id} not found")  # a seller's view: another's lead is no lead
     if note.call_id is None:
         return lead_owner
-    return await port_call(notes.owner_of_call(note.call_id), f"call {note.call_id}")
+    return await _call_owner(request, notes, note.call_id)
+
+
+async def _call_owner(request: web.Request, notes: CrmNotes, call_id: str) -> str | None:
+    """The stored call's owner; a call still in progress may not be stored yet (the writer batches), so the live
+    call's view answers for it then — an operator notes the call they are on."""
+    try:
+        return await port_call(notes.owner_of_call(call_id), f"call {call_id}")
+    except ApiError as err:
+        if err.status != 404:
+            raise
+        desk = deps_of(request).call_desk
+        live = await desk.get_call(call_id) if desk is not None else None
+        if live is None:
+            raise not_found(f"call {call_id} not found") from None
+        return str(live.get("operator_id") or "") or None
 
 
 def _own_or_any(request: web.Request, owner: str | None, verb: str) -> str | None:
@@ -108,7 +123,7 @@ async def add_note(request: web.Request) -> web.Response:
 async def call_notes(request: web.Request) -> web.Response:
     call_id = request.match_info["call_id"]
     notes = _notes(request)
-    _own_or_any(request, await port_call(notes.owner_of_call(call_id), f"call {call_id}"), "read")
+    _own_or_any(request, await _call_owner(request, notes, call_id), "read")
     return json_response(notes_view(call_id, await port_call(notes.notes_for_call(call_id), "notes")))
 
 

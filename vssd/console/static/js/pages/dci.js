@@ -130,18 +130,29 @@ function LiveLog({ pipeline, runId }) {
   useEffect(() => {
     if (!runId) { setLines(new Map()); return undefined; }
     let alive = true;
-    const add = (entries) => setLines((m) => { const next = new Map(m); for (const [k, v] of entries) next.set(k, v); return next; });
+    const seqs = new Set();
+    const add = (entries) => {
+      for (const [k] of entries) seqs.add(k);
+      setLines((m) => { const next = new Map(m); for (const [k, v] of entries) next.set(k, v); return next; });
+    };
     const readStatus = () => api("GET", `/api/dci/pipeline/${encodeURIComponent(pipeline)}/status`).then((st) => alive && setState(st)).catch(() => {});
     setLines(new Map());
     const off = on("pipeline.update", (u) => {
       if (u.name !== pipeline || u.run_id !== runId) return;
-      if (u.lines) add(u.lines.map((line, i) => [u.seq + i, line]));
-      else if (FINAL.includes(u.status)) readStatus();  // the status adds the error and the last lines
+      if (u.lines) {
+        // a gap before these lines (they went by while this view did not know the run yet): the stored log has them
+        if (u.seq > 1 && !seqs.has(u.seq - 1)) readLogs();
+        add(u.lines.map((line, i) => [u.seq + i, line]));
+      }
+      // A finished run: its status adds the error and the last lines, and the stored log fills in any line that
+      // went by before this view knew the run (the first ones come while the run's id is on its way back).
+      else if (FINAL.includes(u.status)) { readStatus(); readLogs(); }
       else setState(u);
     });
-    api("GET", "/api/dci/logs", null, { pipeline, run_id: runId, limit: MAX_LINES }).then((rows) => {
+    const readLogs = () => api("GET", "/api/dci/logs", null, { pipeline, run_id: runId, limit: MAX_LINES }).then((rows) => {
       if (alive) add(rows.map((r) => [(r.context || {}).seq ?? -r.id, r.message]));
     }).catch(() => {});
+    readLogs();
     readStatus();
     return () => { alive = false; off(); };
   }, [pipeline, runId]);
