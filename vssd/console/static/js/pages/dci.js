@@ -55,6 +55,7 @@ const SEVERITIES = ["debug", "info", "warning", "error", "critical"];
 const FINAL = ["success", "failed", "cancelled", "interrupted"];
 const STATUS_CLASS = { success: "st-READY", failed: "st-FAULT", interrupted: "st-FAULT", running: "st-CALLING", cancelled: "st-POSTCALL" };
 const MAX_LINES = 2000;
+const LOG_PAGE = 1000;  // the most lines GET /api/dci/logs answers at once
 
 const word = (prefix, key, fallback) => { const w = t(`${prefix}.${key}`); return w === `${prefix}.${key}` ? (fallback ?? key) : w; };
 
@@ -135,13 +136,17 @@ function LiveLog({ pipeline, runId }) {
       for (const [k] of entries) seqs.add(k);
       setLines((m) => { const next = new Map(m); for (const [k, v] of entries) next.set(k, v); return next; });
     };
-    const readStatus = () => api("GET", `/api/dci/pipeline/${encodeURIComponent(pipeline)}/status`).then((st) => alive && setState(st)).catch(() => {});
+    const readStatus = () => api("GET", `/api/dci/pipeline/${encodeURIComponent(pipeline)}/status`).then((st) => {
+      if (!alive) return;
+      setState(st);
+      if (st && FINAL.includes(st.status) && !seqs.has(1)) readLogs();
+    }).catch(() => {});
     setLines(new Map());
     const off = on("pipeline.update", (u) => {
       if (u.name !== pipeline || u.run_id !== runId) return;
       if (u.lines) {
         // a gap before these lines (they went by while this view did not know the run yet): the stored log has them
-        if (u.seq > 1 && !seqs.has(u.seq - 1)) readLogs();
+        if (u.seq > 1 && (!seqs.has(u.seq - 1) || !seqs.has(1))) readLogs();
         add(u.lines.map((line, i) => [u.seq + i, line]));
       }
       // A finished run: its status adds the error and the last lines, and the stored log fills in any line that
@@ -149,7 +154,7 @@ function LiveLog({ pipeline, runId }) {
       else if (FINAL.includes(u.status)) { readStatus(); readLogs(); }
       else setState(u);
     });
-    const readLogs = () => api("GET", "/api/dci/logs", null, { pipeline, run_id: runId, limit: MAX_LINES }).then((rows) => {
+    const readLogs = () => api("GET", "/api/dci/logs", null, { pipeline, run_id: runId, limit: LOG_PAGE }).then((rows) => {
       if (alive) add(rows.map((r) => [(r.context || {}).seq ?? -r.id, r.message]));
     }).catch(() => {});
     readLogs();
