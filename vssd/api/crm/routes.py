@@ -88,18 +88,22 @@ async def _owner(request: web.Request, notes: CrmNotes, note: NoteIn) -> str | N
 
 
 async def _call_owner(request: web.Request, notes: CrmNotes, call_id: str) -> str | None:
-    """The stored call's owner; a call still in progress may not be stored yet (the writer batches), so the live
-    call's view answers for it then — an operator notes the call they are on."""
+    """The stored call's owner; a call in progress may not be stored yet, or stored before its operator was (the
+    writer batches), so the live call's view answers for it then — an operator notes the call they are on."""
+    stored, known = None, True
     try:
-        return await port_call(notes.owner_of_call(call_id), f"call {call_id}")
+        stored = await port_call(notes.owner_of_call(call_id), f"call {call_id}")
     except ApiError as err:
         if err.status != 404:
             raise
-        desk = deps_of(request).call_desk
-        live = await desk.get_call(call_id) if desk is not None else None
-        if live is None:
-            raise not_found(f"call {call_id} not found") from None
-        return str(live.get("operator_id") or "") or None
+        known = False
+    if stored is not None:
+        return stored
+    desk = deps_of(request).call_desk
+    live = await desk.get_call(call_id) if desk is not None else None
+    if live is None and not known:
+        raise not_found(f"call {call_id} not found")
+    return str((live or {}).get("operator_id") or "") or None
 
 
 def _own_or_any(request: web.Request, owner: str | None, verb: str) -> str | None:
